@@ -1,0 +1,83 @@
+/**
+ * ml/linear-core — small numeric helpers shared by the linear estimators and loaded models: column
+ * means, centering, prediction and the ElasticNet objective. Pure functions over Float64 columns.
+ */
+import { dot } from './coordinate-descent.js';
+
+/** Mean of a Float64Array (0 for an empty one). */
+export function mean(a: Float64Array): number {
+  const n = a.length;
+  if (n === 0) return 0;
+  let s0 = 0;
+  let s1 = 0;
+  const m = n - (n & 1);
+  let i = 0;
+  for (; i < m; i += 2) {
+    s0 += a[i];
+    s1 += a[i + 1];
+  }
+  if (i < n) s0 += a[i];
+  return (s0 + s1) / n;
+}
+
+/** A new array holding `a - offset`. */
+export function centered(a: Float64Array, offset: number): Float64Array {
+  const n = a.length;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = a[i] - offset;
+  return out;
+}
+
+/** Centers every column and `y`: returns the centered copies and the means that were removed. */
+export function centerData(
+  columns: Float64Array[],
+  y: Float64Array,
+): { columns: Float64Array[]; y: Float64Array; xMean: Float64Array; yMean: number } {
+  const xMean = new Float64Array(columns.length);
+  const out = columns.map((c, j) => {
+    xMean[j] = mean(c);
+    return centered(c, xMean[j]);
+  });
+  const yMean = mean(y);
+  return { columns: out, y: centered(y, yMean), xMean, yMean };
+}
+
+/** `intercept + Σ coef_j · column_j` for every row, as a Float64Array. */
+export function predictColumns(columns: Float64Array[], nRows: number, coef: ArrayLike<number>, intercept: number): Float64Array {
+  const out = new Float64Array(nRows);
+  out.fill(intercept);
+  for (let j = 0; j < columns.length; j++) {
+    const c = coef[j];
+    if (c === 0) continue;
+    const col = columns[j];
+    for (let i = 0; i < nRows; i++) out[i] += c * col[i];
+  }
+  return out;
+}
+
+/**
+ * scikit-learn's ElasticNet objective at (coef, intercept):
+ * `1/(2n)·||y − Xw − b||² + alpha·l1Ratio·||w||₁ + ½·alpha·(1 − l1Ratio)·||w||²`.
+ *
+ * @example
+ * enetObjective(m.columns, y, model.coef, model.intercept, 0.5, 0.1);
+ */
+export function enetObjective(
+  columns: Float64Array[],
+  y: Float64Array,
+  coef: ArrayLike<number>,
+  intercept: number,
+  alpha: number,
+  l1Ratio: number,
+): number {
+  const n = y.length;
+  const pred = predictColumns(columns, n, coef, intercept);
+  for (let i = 0; i < n; i++) pred[i] = y[i] - pred[i];
+  let l1 = 0;
+  let l2 = 0;
+  for (let j = 0; j < columns.length; j++) {
+    l1 += Math.abs(coef[j]);
+    l2 += coef[j] * coef[j];
+  }
+  return dot(pred, pred) / (2 * n) + alpha * l1Ratio * l1 + 0.5 * alpha * (1 - l1Ratio) * l2;
+}

@@ -1,0 +1,90 @@
+/**
+ * store/locate — decides where the embedded store lives. Like git, cellar walks up from the working
+ * directory to the nearest `.cellar/`; `CELLAR_URI` (like MLflow's tracking URI) or an explicit directory
+ * overrides the search. Only the embedded (SQLite) kind exists so far; other URI schemes are rejected
+ * with a message that says so.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { CellarError } from '../errors.js';
+
+/** Name of the store directory inside a project. */
+export const STORE_DIR_NAME = '.cellar';
+/** File name of the SQLite database inside the store directory. */
+export const DB_FILE_NAME = 'cellar.db';
+
+/** Where a store lives, once resolved. */
+export interface StoreLocation {
+  /** The kind of backend; only `sqlite` (embedded) for now. */
+  kind: 'sqlite';
+  /** Absolute path of the store directory (holding cellar.db, artifacts/, logs/, pipelines/). */
+  root: string;
+  /** How it was found, for messages: `argument`, `CELLAR_URI`, `search` or `created`. */
+  source: 'argument' | 'CELLAR_URI' | 'search' | 'created';
+}
+
+function isDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Turns a directory the user named into the store directory: the dir itself if it is a store, else `<dir>/.cellar`. */
+function storeDirFor(dir: string): string {
+  const abs = resolve(dir);
+  if (basename(abs) === STORE_DIR_NAME || existsSync(join(abs, DB_FILE_NAME))) return abs;
+  return join(abs, STORE_DIR_NAME);
+}
+
+/**
+ * Parses a store URI: a directory path, `file:<path>`, or `sqlite:<path>` (`sqlite:///abs/dir` or a path to
+ * a `.db` file, whose folder is then the store). Other schemes are not available yet.
+ *
+ * @throws CellarError UNSUPPORTED for `http(s):`/`postgres:` URIs, INVALID_PARAMETER for an empty or unknown scheme.
+ */
+export function parseStoreUri(uri: string): string {
+  const text = uri.trim();
+  if (text === '') throw new CellarError('INVALID_PARAMETER', 'CELLAR_URI is empty: unset it or set it to a directory.');
+  const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(text)?.[1]?.toLowerCase();
+  if (scheme === undefined || scheme.length === 1 /* a Windows drive letter */) return storeDirFor(text);
+  if (scheme === 'sqlite' || scheme === 'file') {
+    let path = text.slice(scheme.length + 1);
+    if (path.startsWith('//')) path = path.slice(2); // sqlite:///abs/path → /abs/path
+    if (path === '') throw new CellarError('INVALID_PARAMETER', `CELLAR_URI "${uri}" names no path.`);
+    path = decodeURIComponent(path);
+    if (path.endsWith('.db')) return dirname(resolve(path));
+    return storeDirFor(path);
+  }
+  if (['http', 'https', 'postgres', 'postgresql'].includes(scheme)) {
+    throw new CellarError(
+      'UNSUPPORTED',
+      `CELLAR_URI "${uri}" uses the ${scheme}: backend, which this version of cellar does not provide yet. ` +
+        'Use a directory path (the embedded store) instead.',
+    );
+  }
+  throw new CellarError(
+    'INVALID_PARAMETER',
+    `CELLAR_URI "${uri}" has an unknown scheme "${scheme}:". Use a directory path or sqlite:<path>.`,
+  );
+}
+
+/**
+ * Finds the store for `dir` (explicit), else `CELLAR_URI`, else the nearest `.cellar/` above the working
+ * directory, else `<cwd>/.cellar` (to be created).
+ */
+export function locateStore(dir?: string, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): StoreLocation {
+  if (dir !== undefined && dir !== '') return { kind: 'sqlite', root: storeDirFor(dir), source: 'argument' };
+  const uri = env.CELLAR_URI;
+  if (uri !== undefined && uri !== '') return { kind: 'sqlite', root: parseStoreUri(uri), source: 'CELLAR_URI' };
+  let current = resolve(cwd);
+  while (true) {
+    const candidate = join(current, STORE_DIR_NAME);
+    if (isDir(candidate)) return { kind: 'sqlite', root: candidate, source: 'search' };
+    const parent = dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  return { kind: 'sqlite', root: join(resolve(cwd), STORE_DIR_NAME), source: 'created' };
+}

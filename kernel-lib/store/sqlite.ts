@@ -1,0 +1,147 @@
+/**
+ * store/sqlite — opens the embedded SQLite database the way every cellar process must: WAL, a busy
+ * timeout, foreign keys, writes in `BEGIN IMMEDIATE` transactions retried while another process holds the
+ * write lock, and the numbered migrations applied exactly once even when several processes open a new
+ * store at the same moment (the migration runs inside one IMMEDIATE transaction that re-reads the version).
+ */
+import Database from 'better-sqlite3';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { CellarError } from '../errors.js';
+import { LATEST_SCHEMA_VERSION, MIGRATIONS, type Migration } from './schema.js';
+
+/** The better-sqlite3 connection type. */
+export type SqliteDb = Database.Database;
+
+/** How long one statement waits inside SQLite for a lock before SQLite reports BUSY. */
+const BUSY_TIMEOUT_MS = 5_000;
+/** How long cellar keeps retrying a write transaction that SQLite reported BUSY before giving up. */
+const MAX_BUSY_WAIT_MS = 120_000;
+
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+/** Blocks the thread for `ms` milliseconds (the store API is synchronous underneath). */
+function sleepSync(ms: number): void {
+  Atomics.wait(sleepCell, 0, 0, ms);
+}
+
+/** True for the SQLite errors that mean "another connection holds a lock, try again". */
+export function isBusyError(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+}
+
+/** Runs `attempt` and retries it with backoff while SQLite reports BUSY, up to a generous deadline. */
+export function retryBusy<T>(what: string, attempt: () => T): T {
+  const deadline = Date.now() + MAX_BUSY_WAIT_MS;
+  let delay = 2;
+  while (true) {
+    try {
+      return attempt();
+    } catch (e) {
+      if (!isBusyError(e)) throw e;
+      if (Date.now() > deadline) {
+        throw new CellarError(
+          'STORE_BUSY',
+          `The store stayed locked by another process for ${MAX_BUSY_WAIT_MS / 1000}s while trying to ${what}. ` +
+            'Check for a stuck cellar process and retry.',
+        );
+      }
+      sleepSync(delay + Math.random() * delay);
+      delay = Math.min(delay * 2, 100);
+    }
+  }
+}
+
+/**
+ * Runs `fn` inside a `BEGIN IMMEDIATE` transaction (or a savepoint when already inside one), retrying the
+ * whole transaction while the database is locked by another process. `fn` must be synchronous and may run
+ * more than once, so it must not have side effects outside the database.
+ */
+export function writeTx<T>(db: SqliteDb, what: string, fn: () => T): T {
+  if (db.inTransaction) return db.transaction(fn)();
+  return retryBusy(what, () => db.transaction(fn).immediate());
+}
+
+/** Options for {@link openDatabase}. */
+export interface OpenDatabaseOptions {
+  /** `full` makes every commit durable against power loss (slower); `normal` (default) against process crashes. */
+  synchronous?: 'normal' | 'full';
+  /** Open without creating or migrating (fails if the file does not exist). */
+  readonly?: boolean;
+}
+
+/**
+ * Opens (creating if needed) the SQLite database of a store directory, applies pending migrations and
+ * returns the connection.
+ *
+ * @throws CellarError UNSUPPORTED when the file was written by a newer cellar; STORE_CORRUPT when it is not a
+ * cellar database.
+ */
+export function openDatabase(root: string, opts: OpenDatabaseOptions = {}): SqliteDb {
+  mkdirSync(root, { recursive: true });
+  const file = join(root, 'cellar.db');
+  if (existsSync(file) && statSync(file).isDirectory()) {
+    throw new CellarError('STORE_CORRUPT', `${file} is a directory, not a cellar database. Move it away and retry.`);
+  }
+  let db: SqliteDb;
+  try {
+    db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+  } catch (e) {
+    throw new CellarError('STORE_CORRUPT', `Cannot open the store database ${file}: ${(e as Error).message}`);
+  }
+  try {
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    if (!opts.readonly) retryBusy('switch the store to WAL mode', () => db.pragma('journal_mode = WAL'));
+    db.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+    db.pragma('foreign_keys = ON');
+    if (!opts.readonly) migrate(db, file);
+  } catch (e) {
+    db.close();
+    if (e instanceof CellarError) throw e;
+    if ((e as { code?: string }).code === 'SQLITE_NOTADB') {
+      throw new CellarError('STORE_CORRUPT', `${file} is not a SQLite database (${(e as Error).message}).`);
+    }
+    throw e;
+  }
+  return db;
+}
+
+/** Reads the schema version recorded in the file. */
+export function schemaVersion(db: SqliteDb): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/**
+ * Applies the migrations the file has not seen yet. An existing store (version > 0) is first copied to
+ * `cellar.db.bak-v<from>-<time>` so a failed or unwanted upgrade can be undone.
+ */
+export function migrate(db: SqliteDb, file: string, migrations: readonly Migration[] = MIGRATIONS): void {
+  const latest = migrations.length === 0 ? 0 : migrations[migrations.length - 1]!.version;
+  const before = schemaVersion(db);
+  if (before > latest) {
+    throw new CellarError(
+      'UNSUPPORTED',
+      `The store ${file} has schema version ${before}, newer than this cellar understands (${latest}). ` +
+        'Upgrade cellar to use this store.',
+    );
+  }
+  if (before === latest) return;
+  if (before > 0) {
+    const backup = `${file}.bak-v${before}-${Date.now()}`;
+    retryBusy('back up the store before migrating', () => db.prepare('VACUUM INTO ?').run(backup));
+  }
+  retryBusy('migrate the store', () =>
+    db
+      .transaction(() => {
+        const current = schemaVersion(db); // re-read under the write lock: another process may have migrated
+        for (const m of migrations) {
+          if (m.version <= current) continue;
+          db.exec(m.sql);
+          db.pragma(`user_version = ${m.version}`);
+        }
+      })
+      .immediate(),
+  );
+}
+
+export { LATEST_SCHEMA_VERSION };

@@ -1,0 +1,157 @@
+/**
+ * tracking/autolog — turns estimator fits into tracked runs (MLflow's autolog for cellar estimators).
+ * Inside an active run, every `fit` logs the estimator's params, training metrics (`training_rmse`,
+ * `training_mae`, `training_r2`), the model JSON at `model/model.json`, the estimator class as tags and the
+ * training data's fingerprint as a run input. A second fit whose params differ from the ones already
+ * logged (params are write-once) is logged to a nested child run instead of failing.
+ * Also `evaluate`, which logs test metrics of any model with `predict`.
+ */
+import { CellarError } from '../errors.js';
+import { addFitListener, type FitEvent } from '../ml/hooks.js';
+import { regressionMetrics } from '../ml/metrics.js';
+import type { ModelJSON } from '../ml/model-json.js';
+import { activeRun, type ActiveRun } from './run.js';
+import { stringifyParam } from './validate.js';
+
+/** Autolog settings. */
+export interface AutologOptions {
+  /** Turn autolog off (default: on). */
+  disable?: boolean;
+  /** Log the fitted model as `model/model.json` (default true). */
+  logModels?: boolean;
+  /** Record the training data's fingerprint as a run input (default true). */
+  logDatasets?: boolean;
+  /** Print a line when autolog cannot log (default true). */
+  warn?: boolean;
+}
+
+const config: Required<AutologOptions> = { disable: false, logModels: true, logDatasets: true, warn: true };
+
+/** The last model fitted in this process and the run it was logged to (the extension's "Register model"). */
+export interface LastFit {
+  className: string;
+  model: ModelJSON;
+  runId: string | null;
+  at: number;
+}
+let lastFit: LastFit | null = null;
+
+/**
+ * Configures autolog. It is on by default: every cellar estimator `fit` inside an active run is logged.
+ *
+ * @example
+ * autolog({ logModels: false }) // keep params and metrics, skip the model artifact
+ * autolog({ disable: true })    // turn it off
+ */
+export function autolog(opts: AutologOptions = {}): Required<AutologOptions> {
+  for (const key of Object.keys(opts) as Array<keyof AutologOptions>) {
+    if (!(key in config)) throw new CellarError('INVALID_PARAMETER', `Unknown autolog option "${key}".`);
+    if (typeof opts[key] !== 'boolean') throw new CellarError('INVALID_PARAMETER', `autolog option "${key}" must be true or false.`);
+  }
+  Object.assign(config, opts);
+  return { ...config };
+}
+
+/** The last model fitted in this process (whether or not a run was active). */
+export function getLastFit(): LastFit | null {
+  return lastFit;
+}
+
+/** Drops non-finite values (e.g. R² of a constant target), which the store refuses. */
+function finiteOnly(metrics: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(metrics).filter(([, v]) => Number.isFinite(v)));
+}
+
+async function logFit(run: ActiveRun, e: FitEvent): Promise<void> {
+  const params: Record<string, string> = {};
+  for (const [k, v] of Object.entries(e.params)) params[k] = stringifyParam(k, v);
+  const existing = (await run.info()).params;
+  const conflicts = Object.entries(params).some(([k, v]) => k in existing && existing[k] !== v);
+  let target = run;
+  if (conflicts && run.spawnChild) {
+    target = await run.spawnChild(`${e.className}-fit`);
+  }
+  await target.logParams(params);
+  await target.logMetrics(
+    finiteOnly({
+      training_rmse: e.trainingMetrics.rmse,
+      training_mae: e.trainingMetrics.mae,
+      training_r2: e.trainingMetrics.r2,
+    }),
+  );
+  await target.setTags({
+    estimator_name: e.className,
+    estimator_class: `cellar.ml.${e.className}`,
+    'cellar.dataset.fingerprint': e.datasetFingerprint,
+  });
+  if (config.logModels) {
+    await target.logArtifact({ name: 'model/model.json', data: JSON.stringify(e.model, null, 2), kind: 'model' });
+  }
+  if (config.logDatasets) {
+    await target.logInput({
+      fingerprint: e.datasetFingerprint,
+      context: 'training',
+      nRows: e.nRows,
+      nCols: e.nCols,
+      schema: e.model.signature,
+    });
+  }
+  if (lastFit && lastFit.model === e.model) lastFit.runId = target.id;
+  if (target !== run) await target.end('FINISHED');
+}
+
+function onFit(e: FitEvent): void {
+  lastFit = { className: e.className, model: e.model, runId: null, at: Date.now() };
+  if (config.disable) return;
+  const run = activeRun();
+  if (!run || run.isEnded) return;
+  lastFit.runId = run.id;
+  run
+    .track(logFit(run, e))
+    .catch((err: unknown) => {
+      if (config.warn) console.warn(`cellar autolog: could not log the ${e.className} fit to run ${run.id}: ${(err as Error).message}`);
+    });
+}
+
+let installed = false;
+/** Subscribes autolog to estimator fits (idempotent; done when the SDK loads). */
+export function installAutolog(): void {
+  if (installed) return;
+  installed = true;
+  addFitListener(onFit);
+}
+
+/** Anything with a `predict` method (cellar estimators and loaded models). */
+export interface Predictor {
+  predict(X: unknown): ArrayLike<number>;
+}
+
+/**
+ * Scores a model on held-out data and, when a run is active (or `run` is given), logs `<prefix>rmse`,
+ * `<prefix>mae` and `<prefix>r2` (prefix defaults to `test_`). Returns the metrics.
+ *
+ * @example
+ * const m = await evaluate(model, Xtest, ytest) // { rmse, mae, r2 }, logged as test_rmse, …
+ * @throws CellarError INVALID_INPUT when lengths differ
+ */
+export async function evaluate(
+  model: Predictor,
+  X: unknown,
+  y: ArrayLike<number> | unknown,
+  opts: { prefix?: string; run?: ActiveRun | null; step?: number } = {},
+): Promise<{ rmse: number; mae: number; r2: number }> {
+  if (!model || typeof model.predict !== 'function') {
+    throw new CellarError('INVALID_PARAMETER', 'evaluate needs a fitted model with a predict method.');
+  }
+  const pred = model.predict(X);
+  const metrics = regressionMetrics(y, pred);
+  const run = opts.run === undefined ? activeRun() : opts.run;
+  if (run && !run.isEnded) {
+    const prefix = opts.prefix ?? 'test_';
+    await run.logMetrics(
+      finiteOnly({ [`${prefix}rmse`]: metrics.rmse, [`${prefix}mae`]: metrics.mae, [`${prefix}r2`]: metrics.r2 }),
+      opts.step,
+    );
+  }
+  return metrics;
+}

@@ -1,0 +1,615 @@
+/**
+ * tracking/sqlite-tracking-store — the embedded `TrackingStore`: experiments, runs, params (write-once),
+ * metrics (append-only, with a maintained latest value per key), tags, artifacts (content-addressed blobs
+ * indexed per run) and dataset inputs, all in the store's SQLite file. Every write is one IMMEDIATE
+ * transaction, validated in full before it starts, so bad input changes nothing.
+ */
+import { randomUUID } from 'node:crypto';
+import { CellarError } from '../errors.js';
+import type { ArtifactStore } from '../store/artifacts.js';
+import { validateArtifactPath } from '../store/artifacts.js';
+import { currentProcess, isProcessAlive } from '../store/process.js';
+import { type SqliteDb, writeTx } from '../store/sqlite.js';
+import { compileFilter, type RunView } from './filter.js';
+import { compareRuns, parseOrderBy } from './order-by.js';
+import {
+  TERMINAL_STATUSES,
+  type ArtifactInfo,
+  type CreateRunOptions,
+  type Experiment,
+  type LogBatch,
+  type MetricPoint,
+  type RunData,
+  type RunInput,
+  type RunStatus,
+  type RunsPage,
+  type SearchRunsQuery,
+  type TrackingStore,
+} from './types.js';
+import { stringifyTag, validateKey, validateMetric, validateName, validateStatus } from './validate.js';
+
+interface RunRow {
+  run_id: string;
+  experiment_id: number;
+  run_name: string | null;
+  status: RunStatus;
+  start_time: number;
+  end_time: number | null;
+  parent_run_id: string | null;
+  lifecycle_stage: 'active' | 'deleted';
+}
+
+interface ExperimentRow {
+  experiment_id: number;
+  name: string;
+  lifecycle_stage: 'active' | 'deleted';
+  created_at: number;
+  updated_at: number;
+}
+
+/** Largest page of searchRuns. */
+export const MAX_RESULTS_LIMIT = 50_000;
+
+function encodePageToken(offset: number): string {
+  return Buffer.from(JSON.stringify({ offset }), 'utf8').toString('base64url');
+}
+
+function decodePageToken(token: string): number {
+  try {
+    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { offset?: unknown };
+    if (typeof parsed.offset === 'number' && Number.isSafeInteger(parsed.offset) && parsed.offset >= 0) return parsed.offset;
+  } catch {
+    // fall through to the error below
+  }
+  throw new CellarError('INVALID_PARAMETER', `Invalid page token "${token}": pass back the nextPageToken of a previous search.`);
+}
+
+function experimentId(id: string): number {
+  const n = Number(id);
+  if (typeof id !== 'string' || !/^\d+$/.test(id) || !Number.isSafeInteger(n)) {
+    throw new CellarError('NOT_FOUND', `No experiment with id ${JSON.stringify(id)}.`);
+  }
+  return n;
+}
+
+/** The embedded tracking backend over one SQLite connection and blob store. */
+export class SqliteTrackingStore implements TrackingStore {
+  /** Wraps an open store database and its blob store. */
+  constructor(
+    private readonly db: SqliteDb,
+    private readonly blobs: ArtifactStore,
+  ) {}
+
+  // ---------------------------------------------------------------- experiments
+
+  private experimentFromRow(row: ExperimentRow): Experiment {
+    const tags: Record<string, string> = {};
+    for (const t of this.db
+      .prepare('SELECT key, value FROM experiment_tags WHERE experiment_id = ?')
+      .all(row.experiment_id) as Array<{ key: string; value: string }>) {
+      tags[t.key] = t.value;
+    }
+    return {
+      id: String(row.experiment_id),
+      name: row.name,
+      lifecycleStage: row.lifecycle_stage,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+      tags,
+    };
+  }
+
+  /** {@inheritDoc TrackingStore.createExperiment} */
+  async createExperiment(name: string, opts: { tags?: Record<string, string> } = {}): Promise<Experiment> {
+    return this.createExperimentSync(name, opts.tags);
+  }
+
+  private createExperimentSync(name: string, tags: Record<string, string> = {}): Experiment {
+    validateName('experiment', name);
+    const tagEntries = Object.entries(tags).map(([k, v]) => [validateKey('tag', k), stringifyTag(k, v)] as const);
+    const id = writeTx(this.db, 'create an experiment', () => {
+      if (this.db.prepare('SELECT 1 FROM experiments WHERE name = ?').get(name)) {
+        throw new CellarError('ALREADY_EXISTS', `An experiment named "${name}" already exists.`, { name });
+      }
+      const now = Date.now();
+      const info = this.db
+        .prepare('INSERT INTO experiments (name, created_at, updated_at) VALUES (?, ?, ?)')
+        .run(name, now, now);
+      const insertTag = this.db.prepare('INSERT INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?)');
+      for (const [k, v] of tagEntries) insertTag.run(info.lastInsertRowid, k, v);
+      return Number(info.lastInsertRowid);
+    });
+    return this.getExperimentSync(String(id));
+  }
+
+  private getExperimentSync(id: string): Experiment {
+    const row = this.db.prepare('SELECT * FROM experiments WHERE experiment_id = ?').get(experimentId(id)) as
+      | ExperimentRow
+      | undefined;
+    if (!row) throw new CellarError('NOT_FOUND', `No experiment with id "${id}".`, { experimentId: id });
+    return this.experimentFromRow(row);
+  }
+
+  /** {@inheritDoc TrackingStore.getExperiment} */
+  async getExperiment(id: string): Promise<Experiment> {
+    return this.getExperimentSync(id);
+  }
+
+  /** Synchronous lookup by name (used by the SDK's exit hooks and CLI). */
+  getExperimentByNameSync(name: string): Experiment | null {
+    const row = this.db.prepare('SELECT * FROM experiments WHERE name = ?').get(name) as ExperimentRow | undefined;
+    return row ? this.experimentFromRow(row) : null;
+  }
+
+  /** {@inheritDoc TrackingStore.getExperimentByName} */
+  async getExperimentByName(name: string): Promise<Experiment | null> {
+    return this.getExperimentByNameSync(name);
+  }
+
+  /** {@inheritDoc TrackingStore.getOrCreateExperiment} */
+  async getOrCreateExperiment(name: string): Promise<Experiment> {
+    validateName('experiment', name);
+    const existing = this.getExperimentByNameSync(name);
+    if (existing) {
+      if (existing.lifecycleStage === 'deleted') {
+        throw new CellarError('INVALID_STATE', `Experiment "${name}" is deleted; restore it or choose another name.`);
+      }
+      return existing;
+    }
+    try {
+      return this.createExperimentSync(name);
+    } catch (e) {
+      if (e instanceof CellarError && e.code === 'ALREADY_EXISTS') return this.getExperimentByNameSync(name)!;
+      throw e;
+    }
+  }
+
+  /** {@inheritDoc TrackingStore.listExperiments} */
+  async listExperiments(opts: { viewType?: 'active' | 'deleted' | 'all' } = {}): Promise<Experiment[]> {
+    const view = opts.viewType ?? 'active';
+    const rows = this.db
+      .prepare(`SELECT * FROM experiments ${view === 'all' ? '' : 'WHERE lifecycle_stage = ?'} ORDER BY experiment_id`)
+      .all(...(view === 'all' ? [] : [view])) as ExperimentRow[];
+    return rows.map((r) => this.experimentFromRow(r));
+  }
+
+  /** {@inheritDoc TrackingStore.deleteExperiment} */
+  async deleteExperiment(id: string): Promise<void> {
+    this.getExperimentSync(id);
+    writeTx(this.db, 'delete an experiment', () => {
+      this.db
+        .prepare("UPDATE experiments SET lifecycle_stage = 'deleted', updated_at = ? WHERE experiment_id = ?")
+        .run(Date.now(), experimentId(id));
+    });
+  }
+
+  /** {@inheritDoc TrackingStore.setExperimentTag} */
+  async setExperimentTag(id: string, key: string, value: string): Promise<void> {
+    validateKey('tag', key);
+    const text = stringifyTag(key, value);
+    this.getExperimentSync(id);
+    writeTx(this.db, 'tag an experiment', () => {
+      this.db
+        .prepare(
+          'INSERT INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value',
+        )
+        .run(experimentId(id), key, text);
+    });
+  }
+
+  // ---------------------------------------------------------------- runs
+
+  private runRow(runId: string): RunRow {
+    if (typeof runId !== 'string' || runId === '') {
+      throw new CellarError('INVALID_PARAMETER', `A run id must be a non-empty string, got ${JSON.stringify(runId)}.`);
+    }
+    const row = this.db.prepare('SELECT * FROM runs WHERE run_id = ?').get(runId) as RunRow | undefined;
+    if (!row) throw new CellarError('NOT_FOUND', `No run with id "${runId}".`, { runId });
+    return row;
+  }
+
+  private toRunData(row: RunRow, data?: Pick<RunData, 'params' | 'metrics' | 'tags'>): RunData {
+    const d = data ?? this.runDataFor([row.run_id]).get(row.run_id)!;
+    return {
+      id: row.run_id,
+      experimentId: String(row.experiment_id),
+      runName: row.run_name,
+      status: row.status,
+      startTime: row.start_time,
+      endTime: row.end_time,
+      parentRunId: row.parent_run_id,
+      lifecycleStage: row.lifecycle_stage,
+      params: d.params,
+      metrics: d.metrics,
+      tags: d.tags,
+    };
+  }
+
+  /** Loads params, latest metrics and tags of many runs with three queries. */
+  private runDataFor(runIds: string[], experimentIds?: number[]): Map<string, Pick<RunData, 'params' | 'metrics' | 'tags'>> {
+    const out = new Map<string, Pick<RunData, 'params' | 'metrics' | 'tags'>>();
+    for (const id of runIds) out.set(id, { params: {}, metrics: {}, tags: {} });
+    const where =
+      experimentIds !== undefined
+        ? `run_id IN (SELECT run_id FROM runs WHERE experiment_id IN (${experimentIds.map(() => '?').join(',')}))`
+        : `run_id IN (${runIds.map(() => '?').join(',')})`;
+    const args = experimentIds ?? runIds;
+    if (args.length === 0) return out;
+    const fill = (table: string, field: 'params' | 'metrics' | 'tags'): void => {
+      const rows = this.db.prepare(`SELECT run_id, key, value FROM ${table} WHERE ${where}`).raw().all(...args) as Array<
+        [string, string, string | number]
+      >;
+      for (const [id, key, value] of rows) {
+        const target = out.get(id);
+        if (target) (target[field] as Record<string, string | number>)[key] = value;
+      }
+    };
+    fill('params', 'params');
+    fill('latest_metrics', 'metrics');
+    fill('tags', 'tags');
+    return out;
+  }
+
+  /** Synchronous create (used by the SDK). */
+  createRunSync(opts: CreateRunOptions): RunData {
+    const expId = experimentId(opts.experimentId);
+    const tags = Object.entries(opts.tags ?? {}).map(([k, v]) => [validateKey('tag', k), stringifyTag(k, v)] as const);
+    if (opts.runName !== undefined && opts.runName !== null) validateName('run', opts.runName);
+    const runId = randomUUID().replace(/-/g, '');
+    const start = opts.startTime ?? Date.now();
+    writeTx(this.db, 'start a run', () => {
+      const exp = this.db.prepare('SELECT lifecycle_stage FROM experiments WHERE experiment_id = ?').get(expId) as
+        | { lifecycle_stage: string }
+        | undefined;
+      if (!exp) throw new CellarError('NOT_FOUND', `No experiment with id "${opts.experimentId}".`);
+      if (exp.lifecycle_stage !== 'active') {
+        throw new CellarError('INVALID_STATE', `Experiment "${opts.experimentId}" is deleted; runs cannot be added to it.`);
+      }
+      if (opts.parentRunId) {
+        if (!this.db.prepare('SELECT 1 FROM runs WHERE run_id = ?').get(opts.parentRunId)) {
+          throw new CellarError('NOT_FOUND', `Parent run "${opts.parentRunId}" does not exist.`, { runId: opts.parentRunId });
+        }
+      }
+      const owner = opts.owner ?? null;
+      this.db
+        .prepare(
+          `INSERT INTO runs (run_id, experiment_id, run_name, status, start_time, parent_run_id, owner_host, owner_pid, owner_started)
+           VALUES (?, ?, ?, 'RUNNING', ?, ?, ?, ?, ?)`,
+        )
+        .run(runId, expId, opts.runName ?? null, start, opts.parentRunId ?? null, owner?.host ?? null, owner?.pid ?? null, owner?.started ?? null);
+      const insertTag = this.db.prepare('INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value');
+      for (const [k, v] of tags) insertTag.run(runId, k, v);
+      if (opts.parentRunId) insertTag.run(runId, 'mlflow.parentRunId', opts.parentRunId);
+    });
+    return this.toRunData(this.runRow(runId));
+  }
+
+  /** {@inheritDoc TrackingStore.createRun} */
+  async createRun(opts: CreateRunOptions): Promise<RunData> {
+    return this.createRunSync(opts);
+  }
+
+  /** {@inheritDoc TrackingStore.getRun} */
+  async getRun(runId: string): Promise<RunData> {
+    return this.toRunData(this.runRow(runId));
+  }
+
+  /** Synchronous end (used from process exit hooks, where nothing async can run). */
+  endRunSync(runId: string, status: RunStatus, endTime = Date.now()): RunData {
+    const s = validateStatus(status);
+    if (!TERMINAL_STATUSES.includes(s)) {
+      throw new CellarError('INVALID_PARAMETER', `A run ends with FINISHED, FAILED or KILLED, not ${s}.`);
+    }
+    this.runRow(runId);
+    writeTx(this.db, 'end a run', () => {
+      this.db
+        .prepare('UPDATE runs SET status = ?, end_time = COALESCE(end_time, ?), owner_pid = NULL WHERE run_id = ?')
+        .run(s, endTime, runId);
+    });
+    return this.toRunData(this.runRow(runId));
+  }
+
+  /** {@inheritDoc TrackingStore.endRun} */
+  async endRun(runId: string, status: RunStatus, endTime?: number): Promise<RunData> {
+    return this.endRunSync(runId, status, endTime);
+  }
+
+  /** {@inheritDoc TrackingStore.setRunName} */
+  async setRunName(runId: string, name: string): Promise<void> {
+    validateName('run', name);
+    this.runRow(runId);
+    writeTx(this.db, 'rename a run', () => {
+      this.db.prepare('UPDATE runs SET run_name = ? WHERE run_id = ?').run(name, runId);
+    });
+  }
+
+  /** Synchronous batch write (used by the SDK). See {@link TrackingStore.logBatch}. */
+  logBatchSync(runId: string, batch: LogBatch): void {
+    const params = Object.entries(batch.params ?? {});
+    for (const [k, v] of params) {
+      validateKey('param', k);
+      if (typeof v !== 'string') throw new CellarError('INVALID_PARAMETER', `Param "${k}" must be stored as a string.`);
+    }
+    const tags = Object.entries(batch.tags ?? {}).map(([k, v]) => [validateKey('tag', k), stringifyTag(k, v)] as const);
+    const metrics = batch.metrics ?? [];
+    const latest = new Map<string, MetricPoint>();
+    for (const p of metrics) {
+      validateMetric(p);
+      const cur = latest.get(p.key);
+      if (
+        !cur ||
+        p.step > cur.step ||
+        (p.step === cur.step && (p.timestamp > cur.timestamp || (p.timestamp === cur.timestamp && p.value > cur.value)))
+      ) {
+        latest.set(p.key, p);
+      }
+    }
+    const run = this.runRow(runId);
+    if (run.lifecycle_stage === 'deleted') {
+      throw new CellarError('INVALID_STATE', `Run "${runId}" is deleted; restore it before logging to it.`, { runId });
+    }
+    writeTx(this.db, 'log to a run', () => {
+      if (params.length > 0) {
+        const insert = this.db.prepare('INSERT INTO params (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING');
+        const read = this.db.prepare('SELECT value FROM params WHERE run_id = ? AND key = ?').pluck();
+        for (const [k, v] of params) {
+          insert.run(runId, k, v);
+          const stored = read.get(runId, k) as string;
+          if (stored !== v) {
+            throw new CellarError(
+              'PARAM_CONFLICT',
+              `Param "${k}" of run ${runId} is already "${stored}"; params are write-once, so "${v}" was not stored. ` +
+                'Start a new run to try another value.',
+              { key: k, stored, attempted: v },
+            );
+          }
+        }
+      }
+      if (metrics.length > 0) {
+        const insert = this.db.prepare('INSERT INTO metrics (run_id, key, value, step, timestamp) VALUES (?, ?, ?, ?, ?)');
+        for (const p of metrics) insert.run(runId, p.key, p.value, p.step, p.timestamp);
+        const upsert = this.db.prepare(
+          `INSERT INTO latest_metrics (run_id, key, value, step, timestamp) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value, step = excluded.step, timestamp = excluded.timestamp
+           WHERE (excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)`,
+        );
+        for (const p of latest.values()) upsert.run(runId, p.key, p.value, p.step, p.timestamp);
+      }
+      if (tags.length > 0) {
+        const upsertTag = this.db.prepare(
+          'INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value',
+        );
+        for (const [k, v] of tags) upsertTag.run(runId, k, v);
+      }
+    });
+  }
+
+  /** {@inheritDoc TrackingStore.logBatch} */
+  async logBatch(runId: string, batch: LogBatch): Promise<void> {
+    this.logBatchSync(runId, batch);
+  }
+
+  /** {@inheritDoc TrackingStore.getMetricHistory} */
+  async getMetricHistory(runId: string, key: string): Promise<MetricPoint[]> {
+    this.runRow(runId);
+    return this.db
+      .prepare('SELECT key, value, step, timestamp FROM metrics WHERE run_id = ? AND key = ? ORDER BY step, timestamp, rowid')
+      .all(runId, key) as MetricPoint[];
+  }
+
+  /** {@inheritDoc TrackingStore.searchRuns} */
+  async searchRuns(query: SearchRunsQuery = {}): Promise<RunsPage> {
+    const predicate = compileFilter(query.filter ?? null);
+    const order = compareRuns(parseOrderBy(query.orderBy));
+    const maxResults = query.maxResults ?? 1000;
+    if (!Number.isSafeInteger(maxResults) || maxResults < 1 || maxResults > MAX_RESULTS_LIMIT) {
+      throw new CellarError('INVALID_PARAMETER', `maxResults must be an integer from 1 to ${MAX_RESULTS_LIMIT}, got ${String(maxResults)}.`);
+    }
+    const offset = query.pageToken ? decodePageToken(query.pageToken) : 0;
+    const view = query.viewType ?? 'active';
+    let expIds: number[];
+    if (query.experimentIds === undefined) {
+      expIds = (this.db.prepare('SELECT experiment_id FROM experiments').pluck().all() as number[]).slice();
+    } else {
+      expIds = query.experimentIds.map((id) => {
+        this.getExperimentSync(id);
+        return experimentId(id);
+      });
+    }
+    if (expIds.length === 0) return { runs: [], nextPageToken: null };
+    const placeholders = expIds.map(() => '?').join(',');
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM runs WHERE experiment_id IN (${placeholders})${view === 'all' ? '' : ' AND lifecycle_stage = ?'}`,
+      )
+      .all(...expIds, ...(view === 'all' ? [] : [view])) as RunRow[];
+    const data = this.runDataFor(
+      rows.map((r) => r.run_id),
+      expIds,
+    );
+    const views: Array<{ row: RunRow; view: RunView }> = rows.map((row) => {
+      const d = data.get(row.run_id)!;
+      return {
+        row,
+        view: {
+          runId: row.run_id,
+          runName: row.run_name,
+          status: row.status,
+          startTime: row.start_time,
+          endTime: row.end_time,
+          experimentId: String(row.experiment_id),
+          parentRunId: row.parent_run_id,
+          metrics: d.metrics,
+          params: d.params,
+          tags: d.tags,
+        },
+      };
+    });
+    const matched = views.filter((v) => predicate(v.view));
+    matched.sort((a, b) => order(a.view, b.view));
+    const page = matched.slice(offset, offset + maxResults);
+    const next = offset + maxResults < matched.length ? encodePageToken(offset + maxResults) : null;
+    return { runs: page.map((v) => this.toRunData(v.row, data.get(v.row.run_id))), nextPageToken: next };
+  }
+
+  private setLifecycle(runId: string, stage: 'active' | 'deleted'): void {
+    this.runRow(runId);
+    writeTx(this.db, `${stage === 'deleted' ? 'delete' : 'restore'} a run`, () => {
+      this.db.prepare('UPDATE runs SET lifecycle_stage = ? WHERE run_id = ?').run(stage, runId);
+    });
+  }
+
+  /** {@inheritDoc TrackingStore.deleteRun} */
+  async deleteRun(runId: string): Promise<void> {
+    this.setLifecycle(runId, 'deleted');
+  }
+
+  /** {@inheritDoc TrackingStore.restoreRun} */
+  async restoreRun(runId: string): Promise<void> {
+    this.setLifecycle(runId, 'active');
+  }
+
+  /** {@inheritDoc TrackingStore.deleteTag} */
+  async deleteTag(runId: string, key: string): Promise<void> {
+    this.runRow(runId);
+    const info = writeTx(this.db, 'delete a tag', () =>
+      this.db.prepare('DELETE FROM tags WHERE run_id = ? AND key = ?').run(runId, key),
+    );
+    if (info.changes === 0) throw new CellarError('NOT_FOUND', `Run "${runId}" has no tag "${key}".`);
+  }
+
+  // ---------------------------------------------------------------- artifacts and inputs
+
+  private indexArtifact(runId: string, path: string, digest: string, size: number, kind: string): ArtifactInfo {
+    const createdAt = Date.now();
+    writeTx(this.db, 'record an artifact', () => {
+      this.db
+        .prepare(
+          `INSERT INTO run_artifacts (run_id, path, digest, size, kind, created_at) VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT (run_id, path) DO UPDATE SET digest = excluded.digest, size = excluded.size, kind = excluded.kind,
+           created_at = excluded.created_at`,
+        )
+        .run(runId, path, digest, size, kind, createdAt);
+    });
+    return { path, digest, size, kind, createdAt };
+  }
+
+  private checkWritableRun(runId: string): void {
+    const run = this.runRow(runId);
+    if (run.lifecycle_stage === 'deleted') {
+      throw new CellarError('INVALID_STATE', `Run "${runId}" is deleted; restore it before logging to it.`, { runId });
+    }
+  }
+
+  /** Synchronous variant of {@link logArtifactBytes}. */
+  logArtifactBytesSync(runId: string, path: string, data: Uint8Array | string, kind = 'file'): ArtifactInfo {
+    const p = validateArtifactPath(path);
+    this.checkWritableRun(runId);
+    const blob = this.blobs.putBytes(data);
+    return this.indexArtifact(runId, p, blob.digest, blob.size, kind);
+  }
+
+  /** {@inheritDoc TrackingStore.logArtifactBytes} */
+  async logArtifactBytes(runId: string, path: string, data: Uint8Array | string, kind = 'file'): Promise<ArtifactInfo> {
+    return this.logArtifactBytesSync(runId, path, data, kind);
+  }
+
+  /** {@inheritDoc TrackingStore.logArtifactFile} */
+  async logArtifactFile(runId: string, path: string, localFile: string, kind = 'file'): Promise<ArtifactInfo> {
+    const p = validateArtifactPath(path);
+    this.checkWritableRun(runId);
+    const blob = this.blobs.putFile(localFile);
+    return this.indexArtifact(runId, p, blob.digest, blob.size, kind);
+  }
+
+  /** {@inheritDoc TrackingStore.listArtifacts} */
+  async listArtifacts(runId: string, prefix?: string): Promise<ArtifactInfo[]> {
+    this.runRow(runId);
+    const rows = this.db
+      .prepare('SELECT path, digest, size, kind, created_at AS createdAt FROM run_artifacts WHERE run_id = ? ORDER BY path')
+      .all(runId) as ArtifactInfo[];
+    if (prefix === undefined || prefix === '') return rows;
+    const p = validateArtifactPath(prefix);
+    return rows.filter((r) => r.path === p || r.path.startsWith(`${p}/`));
+  }
+
+  /** Looks up the blob digest of a run's artifact. */
+  artifactDigest(runId: string, path: string): string {
+    const p = validateArtifactPath(path);
+    this.runRow(runId);
+    const digest = this.db.prepare('SELECT digest FROM run_artifacts WHERE run_id = ? AND path = ?').pluck().get(runId, p) as
+      | string
+      | undefined;
+    if (digest === undefined) {
+      throw new CellarError('NOT_FOUND', `Run "${runId}" has no artifact "${p}".`, { runId, path: p });
+    }
+    return digest;
+  }
+
+  /** {@inheritDoc TrackingStore.readArtifact} */
+  async readArtifact(runId: string, path: string): Promise<Buffer> {
+    return this.blobs.read(this.artifactDigest(runId, path));
+  }
+
+  /** Synchronous variant of {@link logInput}. */
+  logInputSync(runId: string, input: RunInput): void {
+    this.checkWritableRun(runId);
+    writeTx(this.db, 'record a dataset input', () => {
+      this.db
+        .prepare(
+          `INSERT INTO run_inputs (run_id, fingerprint, context, n_rows, n_cols, schema_json, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+        )
+        .run(runId, input.fingerprint, input.context, input.nRows, input.nCols, JSON.stringify(input.schema ?? null), Date.now());
+    });
+  }
+
+  /** {@inheritDoc TrackingStore.logInput} */
+  async logInput(runId: string, input: RunInput): Promise<void> {
+    this.logInputSync(runId, input);
+  }
+
+  /** {@inheritDoc TrackingStore.listInputs} */
+  async listInputs(runId: string): Promise<RunInput[]> {
+    this.runRow(runId);
+    const rows = this.db
+      .prepare('SELECT fingerprint, context, n_rows, n_cols, schema_json FROM run_inputs WHERE run_id = ? ORDER BY created_at')
+      .all(runId) as Array<{ fingerprint: string; context: string; n_rows: number | null; n_cols: number | null; schema_json: string }>;
+    return rows.map((r) => ({
+      fingerprint: r.fingerprint,
+      context: r.context,
+      nRows: r.n_rows,
+      nCols: r.n_cols,
+      schema: JSON.parse(r.schema_json) as unknown,
+    }));
+  }
+
+  // ---------------------------------------------------------------- liveness
+
+  /** Synchronous variant of {@link reapDeadRuns}. */
+  reapDeadRunsSync(): string[] {
+    const me = currentProcess();
+    const rows = this.db
+      .prepare("SELECT run_id, owner_host, owner_pid, owner_started FROM runs WHERE status = 'RUNNING' AND owner_pid IS NOT NULL")
+      .all() as Array<{ run_id: string; owner_host: string; owner_pid: number; owner_started: string | null }>;
+    const dead = rows.filter(
+      (r) =>
+        !(r.owner_pid === me.pid && r.owner_host === me.host && (r.owner_started ?? '') === me.started) &&
+        !isProcessAlive({ host: r.owner_host, pid: r.owner_pid, started: r.owner_started ?? '' }),
+    );
+    if (dead.length === 0) return [];
+    const now = Date.now();
+    writeTx(this.db, 'mark runs of dead processes KILLED', () => {
+      const update = this.db.prepare(
+        "UPDATE runs SET status = 'KILLED', end_time = ?, owner_pid = NULL WHERE run_id = ? AND status = 'RUNNING' AND owner_pid = ?",
+      );
+      for (const r of dead) update.run(now, r.run_id, r.owner_pid);
+    });
+    return dead.map((r) => r.run_id);
+  }
+
+  /** {@inheritDoc TrackingStore.reapDeadRuns} */
+  async reapDeadRuns(): Promise<string[]> {
+    return this.reapDeadRunsSync();
+  }
+}

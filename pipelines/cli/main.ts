@@ -1,0 +1,75 @@
+/**
+ * cli/main — the `cellar` command: parses arguments with commander, runs one command against the store
+ * and turns every outcome into an exit code scripts can rely on (see `EXIT` in output.ts).
+ */
+import { Command, CommanderError } from 'commander';
+import { closeAllEmbedded } from '../../kernel-lib/store/open.js';
+import { registerDemoCommand } from './commands/demo.js';
+import { registerInitCommand } from './commands/init.js';
+import { registerModelsCommands } from './commands/models.js';
+import { registerRunsCommands } from './commands/runs.js';
+import { EXIT, processIo, reportError, type Io } from './output.js';
+
+/** State shared by the commands of one invocation. */
+export interface CliContext {
+  io: Io;
+  /** Exit code the command chose (commands set it; errors override it). */
+  exitCode: number;
+  /** The `--store` option, if given. */
+  storeDir(): string | undefined;
+}
+
+const EXIT_HELP = `
+Exit codes:
+  0  success
+  1  unexpected error
+  2  bad usage or invalid input (unknown option, bad filter, bad path, …)
+  3  not found (unknown run, experiment, model, version or alias)
+  4  conflict (already exists, write-once param, invalid state)
+  5  store unavailable (locked too long, corrupt)
+
+The store is --store DIR, else CELLAR_URI, else the nearest .cellar/ above the working directory.`;
+
+/** Builds the commander program for one invocation. */
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command('cellar')
+    .description('cellar: run tracking, model registry, features and pipelines for TypeScript notebooks')
+    .option('--store <dir>', 'project or .cellar directory to use (default: CELLAR_URI, else the nearest .cellar/)')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', EXIT_HELP)
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => ctx.io.out(s), writeErr: (s) => ctx.io.err(s) });
+  registerInitCommand(program, ctx);
+  registerRunsCommands(program, ctx);
+  registerModelsCommands(program, ctx);
+  registerDemoCommand(program, ctx);
+  return program;
+}
+
+/**
+ * Runs the `cellar` command with `argv` (without the node and script names) and resolves to its exit code.
+ *
+ * @example
+ * process.exitCode = await main(['runs', 'list', '--json'])
+ */
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  let storeOption: string | undefined;
+  const ctx: CliContext = { io, exitCode: EXIT.OK, storeDir: () => storeOption };
+  const program = buildProgram(ctx);
+  program.hook('preAction', (cmd) => {
+    storeOption = cmd.optsWithGlobals<{ store?: string }>().store;
+  });
+  const json = argv.includes('--json');
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return ctx.exitCode;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.OK;
+      return EXIT.USAGE;
+    }
+    return reportError(io, e, json);
+  } finally {
+    closeAllEmbedded();
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * cli/output — how CLI commands print: aligned text tables for people, `--json` for scripts, and the
+ * mapping from error codes to exit codes (documented in `cellar --help` and the README).
+ */
+import { CellarError, type ErrorCode } from '../../kernel-lib/errors.js';
+
+/** Exit codes of the `cellar` command. */
+export const EXIT = {
+  OK: 0,
+  ERROR: 1,
+  USAGE: 2,
+  NOT_FOUND: 3,
+  CONFLICT: 4,
+  STORE: 5,
+} as const;
+
+/** Where command output goes (tests capture it). */
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+/** Io writing to the process's stdout/stderr. */
+export const processIo: Io = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+};
+
+/** Maps a cellar error code to the command's exit code. */
+export function exitCodeFor(code: ErrorCode): number {
+  switch (code) {
+    case 'NOT_FOUND':
+      return EXIT.NOT_FOUND;
+    case 'ALREADY_EXISTS':
+    case 'PARAM_CONFLICT':
+    case 'INVALID_STATE':
+      return EXIT.CONFLICT;
+    case 'STORE_BUSY':
+    case 'STORE_CORRUPT':
+      return EXIT.STORE;
+    case 'INVALID_PARAMETER':
+    case 'INVALID_FILTER':
+    case 'INVALID_PATH':
+    case 'INVALID_INPUT':
+      return EXIT.USAGE;
+    default:
+      return EXIT.ERROR;
+  }
+}
+
+/** Prints an error for people (or as JSON with --json) and returns the exit code. */
+export function reportError(io: Io, e: unknown, json: boolean): number {
+  if (e instanceof CellarError) {
+    if (json) io.err(JSON.stringify({ error: e.toJSON() }) + '\n');
+    else io.err(`cellar: ${e.message} [${e.code}]\n`);
+    return exitCodeFor(e.code);
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  io.err(json ? JSON.stringify({ error: { code: 'INTERNAL', message } }) + '\n' : `cellar: ${message}\n`);
+  return EXIT.ERROR;
+}
+
+/** Prints a value as pretty JSON. */
+export function printJson(io: Io, value: unknown): void {
+  io.out(JSON.stringify(value, null, 2) + '\n');
+}
+
+function cell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v.toPrecision(6).replace(/\.?0+$/, '');
+  // Control characters would let a stored name rewrite the terminal: show them escaped.
+  // eslint-disable-next-line no-control-regex
+  return String(v).replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** Prints rows as an aligned text table with a header. */
+export function printTable(io: Io, headers: string[], rows: unknown[][]): void {
+  const text = rows.map((r) => r.map(cell));
+  const widths = headers.map((h, i) => Math.max(h.length, ...text.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd() + '\n';
+  io.out(line(headers));
+  for (const r of text) io.out(line(r));
+  if (rows.length === 0) io.out('(none)\n');
+}
+
+/** Formats epoch milliseconds as an ISO-8601 UTC string ('' for null). */
+export function iso(ms: number | null | undefined): string {
+  return ms === null || ms === undefined ? '' : new Date(ms).toISOString();
+}
+
+/** Prints `key: value` lines (values escaped like table cells). */
+export function printFields(io: Io, fields: Array<[string, unknown]>): void {
+  const width = Math.max(...fields.map(([k]) => k.length));
+  for (const [k, v] of fields) io.out(`${k.padEnd(width)}  ${cell(v)}\n`);
+}

@@ -1,0 +1,28 @@
+// Build: compiles kernel-lib, pipelines and bench to ESM (dist/esm, with .d.ts) and kernel-lib + pipelines to
+// CommonJS (dist/cjs) so that both `import` and tslab's `require` load "cellar"; then links
+// node_modules/cellar to this package so notebooks inside the repo resolve `from "cellar"` like an installed package.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync, rmSync, symlinkSync, lstatSync, readlinkSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const root = resolve(new URL('..', import.meta.url).pathname);
+const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+rmSync(join(root, 'dist'), { recursive: true, force: true });
+execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.cjs.json')], { stdio: 'inherit' });
+writeFileSync(join(root, 'dist', 'cjs', 'package.json'), JSON.stringify({ type: 'commonjs' }) + '\n');
+writeFileSync(join(root, 'dist', 'esm', 'package.json'), JSON.stringify({ type: 'module' }) + '\n');
+
+const link = join(root, 'node_modules', 'cellar');
+let ok = false;
+try {
+  ok = lstatSync(link).isSymbolicLink() && resolve(join(root, 'node_modules'), readlinkSync(link)) === root;
+} catch {
+  ok = false;
+}
+if (!ok) {
+  rmSync(link, { recursive: true, force: true });
+  mkdirSync(join(root, 'node_modules'), { recursive: true });
+  symlinkSync('..', link, 'dir');
+}
+console.log('cellar: built dist/esm and dist/cjs');
