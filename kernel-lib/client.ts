@@ -57,7 +57,12 @@ export interface RegisterModelOptions {
 }
 
 /** A model loaded from the store: `predict` plus where it came from. */
-export type StoredModel = LoadedModel & { uri: string; name: string | null; version: number | null; runId: string | null };
+export type StoredModel = LoadedModel & {
+  uri: string;
+  name: string | null;
+  version: number | null;
+  runId: string | null;
+};
 
 /** The cellar SDK over one store. */
 export class CellarStore {
@@ -124,12 +129,19 @@ export class CellarStore {
    */
   async startRun(opts: StartRunOptions = {}): Promise<ActiveRun> {
     if (opts === null || typeof opts !== 'object') {
-      throw new CellarError('INVALID_PARAMETER', 'startRun takes an options object such as { experiment: "demo" }.');
+      throw new CellarError(
+        'INVALID_PARAMETER',
+        'startRun takes an options object such as { experiment: "demo" }.',
+      );
     }
     const current = activeRun();
     let parentRunId = opts.parentRunId ?? null;
     if (opts.nested && parentRunId === null) {
-      if (!current) throw new CellarError('INVALID_STATE', 'startRun({ nested: true }) needs an active run to nest under.');
+      if (!current)
+        throw new CellarError(
+          'INVALID_STATE',
+          'startRun({ nested: true }) needs an active run to nest under.',
+        );
       parentRunId = current.id;
     }
     if (current && parentRunId === null) {
@@ -153,7 +165,8 @@ export class CellarStore {
     const run = new ActiveRun(this.tracking, data, (status: RunStatus) => {
       tracking.endRunSync(data.id, status);
     });
-    run.spawnChild = (runName: string) => this.startRun({ experimentId: experiment.id, runName, parentRunId: data.id });
+    run.spawnChild = (runName: string) =>
+      this.startRun({ experimentId: experiment.id, runName, parentRunId: data.id });
     pushActive(run);
     return run;
   }
@@ -165,7 +178,8 @@ export class CellarStore {
    * await withRun({ experiment: 'driver-training' }, async (run) => { new ElasticNet({ alpha: 0.5, l1Ratio: 0.1 }).fit(X, y) })
    */
   async withRun<T>(opts: StartRunOptions, fn: (run: ActiveRun) => T | Promise<T>): Promise<T> {
-    if (typeof fn !== 'function') throw new CellarError('INVALID_PARAMETER', 'withRun(opts, fn) needs a function.');
+    if (typeof fn !== 'function')
+      throw new CellarError('INVALID_PARAMETER', 'withRun(opts, fn) needs a function.');
     const run = await this.startRun(opts);
     let result: T;
     try {
@@ -284,14 +298,19 @@ export class CellarStore {
     if (parsed.kind === 'run') {
       await activeRun()?.flush();
       runId = parsed.runId;
-      bytes = await this.tracking.readArtifact(parsed.runId, `${parsed.artifactPath.replace(/\/+$/, '')}/model.json`);
+      bytes = await this.tracking.readArtifact(
+        parsed.runId,
+        `${parsed.artifactPath.replace(/\/+$/, '')}/model.json`,
+      );
     } else {
       let mv: ModelVersion;
       if (parsed.kind === 'alias') mv = await this.registry.getModelVersionByAlias(parsed.name, parsed.alias);
-      else if (parsed.kind === 'version') mv = await this.registry.getModelVersion(parsed.name, parsed.version);
+      else if (parsed.kind === 'version')
+        mv = await this.registry.getModelVersion(parsed.name, parsed.version);
       else {
         const model = await this.registry.getRegisteredModel(parsed.name);
-        if (model.latestVersion === null) throw new CellarError('NOT_FOUND', `Model "${parsed.name}" has no versions.`);
+        if (model.latestVersion === null)
+          throw new CellarError('NOT_FOUND', `Model "${parsed.name}" has no versions.`);
         mv = await this.registry.getModelVersion(parsed.name, model.latestVersion);
       }
       name = mv.name;

@@ -59,10 +59,13 @@ export class CellarError extends Error {
 
   /** Rebuilds a typed error from its JSON form; unknown codes become `INTERNAL`. */
   static fromJSON(json: { code?: unknown; message?: unknown; details?: unknown }): CellarError {
-    const code = typeof json.code === 'string' && json.code in ERROR_CODES ? (json.code as ErrorCode) : 'INTERNAL';
+    const code =
+      typeof json.code === 'string' && json.code in ERROR_CODES ? (json.code as ErrorCode) : 'INTERNAL';
     const message = typeof json.message === 'string' ? json.message : 'unknown error';
     const details =
-      json.details && typeof json.details === 'object' ? (json.details as Record<string, unknown>) : undefined;
+      json.details && typeof json.details === 'object'
+        ? (json.details as Record<string, unknown>)
+        : undefined;
     return new CellarError(code, message, details);
   }
 }

@@ -29,7 +29,15 @@ export {
 } from './client.js';
 export { ActiveRun, activeRun, type MetricsInput, type ArtifactInput } from './tracking/run.js';
 export { autolog, evaluate, getLastFit, type AutologOptions, type LastFit } from './tracking/autolog.js';
-export type { RunData, RunStatus, Experiment, MetricPoint, ArtifactInfo, RunInput, TrackingStore } from './tracking/types.js';
+export type {
+  RunData,
+  RunStatus,
+  Experiment,
+  MetricPoint,
+  ArtifactInfo,
+  RunInput,
+  TrackingStore,
+} from './tracking/types.js';
 export type { ModelVersion, RegisteredModel, ModelRegistryStore } from './registry/types.js';
 export { parseModelUri, type ModelUri } from './registry/uri.js';
 export { locateStore, type StoreLocation } from './store/locate.js';

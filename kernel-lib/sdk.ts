@@ -4,7 +4,14 @@
  * `useStore`, else `CELLAR_URI`, else the nearest `.cellar/` above the working directory (created in the
  * working directory when there is none). Loading this module switches autolog on.
  */
-import { CellarStore, type RegisterModelOptions, type RunList, type SearchRunsOptions, type StartRunOptions, type StoredModel } from './client.js';
+import {
+  CellarStore,
+  type RegisterModelOptions,
+  type RunList,
+  type SearchRunsOptions,
+  type StartRunOptions,
+  type StoredModel,
+} from './client.js';
 import type { ModelVersion, RegisteredModel } from './registry/types.js';
 import { locateStore } from './store/locate.js';
 import { openEmbedded } from './store/open.js';

@@ -46,7 +46,11 @@ export function isPolarsDataFrame(x: unknown): x is DataFrame {
   if (x === null || typeof x !== 'object') return false;
   const tag = (x as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag];
   const candidate = x as { toRecords?: unknown; getColumns?: unknown };
-  return tag === 'DataFrame' && typeof candidate.toRecords === 'function' && typeof candidate.getColumns === 'function';
+  return (
+    tag === 'DataFrame' &&
+    typeof candidate.toRecords === 'function' &&
+    typeof candidate.getColumns === 'function'
+  );
 }
 
 /**
@@ -101,7 +105,7 @@ export function toRows(x: DataFrameLike): Record<string, unknown>[] {
       const v = rec[name] ?? null;
       // polars' native code creates Dates in the main realm; rebuild them so `instanceof Date` holds
       // in any context (jest, vm).
-      row[name] = isDate(v) && !(v instanceof Date) ? new Date(v.getTime()) : v;
+      row[name] = isForeignDate(v) ? new Date(v.getTime()) : v;
     }
     return row;
   });
@@ -126,7 +130,14 @@ function fromRows(rows: readonly unknown[]): DataFrame {
     }
   });
   const typedRows = rows as readonly Record<string, unknown>[];
-  return pl.DataFrame(names.map((name) => buildSeries(name, typedRows.map((r) => r[name]))));
+  return pl.DataFrame(
+    names.map((name) =>
+      buildSeries(
+        name,
+        typedRows.map((r) => r[name]),
+      ),
+    ),
+  );
 }
 
 function fromColumns(columns: Record<string, unknown>): DataFrame {
@@ -165,7 +176,11 @@ function fromDanfo(frame: DanfoFrameLike): DataFrame {
       const integral = dtype === 'int32' && cleaned.every((v) => v === null || Number.isInteger(v));
       return buildSeries(name, cleaned, integral ? pl.Int64 : pl.Float64);
     }
-    if (dtype === 'string') return buildSeries(name, values.map((v) => (v == null ? null : String(v))));
+    if (dtype === 'string')
+      return buildSeries(
+        name,
+        values.map((v) => (v == null ? null : String(v))),
+      );
     return buildSeries(name, values);
   });
   return pl.DataFrame(series);
@@ -196,7 +211,13 @@ function buildSeries(name: string, col: ColumnValues, forced?: DataType): Series
       return pl.Series(name, values, pl.Float64);
     case 'bigint':
       // nodejs-polars 0.25 turns bigints given with an Int64 dtype into nulls; via strings is exact.
-      return pl.Series(name, values.map((v) => (v === null ? null : String(v))), pl.Utf8).cast(pl.Int64);
+      return pl
+        .Series(
+          name,
+          values.map((v) => (v === null ? null : String(v))),
+          pl.Utf8,
+        )
+        .cast(pl.Int64);
     case 'boolean':
       return pl.Series(name, values, pl.Bool);
     case 'string':
@@ -254,6 +275,11 @@ function kindOf(v: unknown): Kind {
     default:
       return isDate(v) ? 'date' : 'other';
   }
+}
+
+/** A Date created in another realm (`instanceof Date` is false for it here). */
+function isForeignDate(v: unknown): v is Date {
+  return !(v instanceof Date) && isDate(v);
 }
 
 /** A Date of any realm. */

@@ -183,9 +183,13 @@ function atomicWrite(file: string, what: string, writer: (tmpPath: string) => vo
     );
   }
   if (isDirectory(abs)) {
-    throw new CellarError('INVALID_PATH', `Cannot write ${what} ${file}: it is a directory; pass a file path.`, {
-      path: file,
-    });
+    throw new CellarError(
+      'INVALID_PATH',
+      `Cannot write ${what} ${file}: it is a directory; pass a file path.`,
+      {
+        path: file,
+      },
+    );
   }
   const tmp = path.join(dir, `.${path.basename(abs)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   try {
@@ -240,7 +244,9 @@ function checkReadable(file: string, what: string): string {
         { path: file },
       );
     }
-    throw new CellarError('INVALID_INPUT', `Cannot read ${what} file ${file}: ${errorText(e)}.`, { path: file });
+    throw new CellarError('INVALID_INPUT', `Cannot read ${what} file ${file}: ${errorText(e)}.`, {
+      path: file,
+    });
   }
   if (stat.isDirectory()) {
     throw new CellarError('INVALID_INPUT', `${file} is a directory, not a ${what} file.`, { path: file });
@@ -248,7 +254,9 @@ function checkReadable(file: string, what: string): string {
   try {
     fs.accessSync(abs, fs.constants.R_OK);
   } catch (e) {
-    throw new CellarError('INVALID_INPUT', `Cannot read ${what} file ${file}: ${errorText(e)}.`, { path: file });
+    throw new CellarError('INVALID_INPUT', `Cannot read ${what} file ${file}: ${errorText(e)}.`, {
+      path: file,
+    });
   }
   return abs;
 }

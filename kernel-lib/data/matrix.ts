@@ -165,8 +165,12 @@ function badValue(label: string, column: string, row: number, v: unknown): Cella
   );
 }
 
-/** Checks a Float64 column for NaN/±Infinity, naming the first bad cell. */
-function checkFinite(label: string, name: string, a: Float64Array): void {
+/**
+ * Checks a Float64 column for NaN/±Infinity.
+ *
+ * @throws CellarError('INVALID_INPUT') naming the column and row of the first bad value.
+ */
+export function assertFiniteColumn(label: string, name: string, a: Float64Array): void {
   for (let i = 0; i < a.length; i++) {
     const v = a[i];
     // v - v is NaN exactly when v is NaN or ±Infinity; this keeps the loop to one compare.
@@ -274,9 +278,13 @@ function fromRows(label: string, rows: unknown[], names?: string[]): RawColumn[]
   for (let i = 0; i < n; i++) {
     const r = rows[i] as ArrayLike<unknown> | null;
     if (r === null || typeof r !== 'object' || typeof r.length !== 'number') {
-      throw new CellarError('INVALID_INPUT', `${label} row ${i} is ${describe(r)}, not an array: every row must be an array`, {
-        row: i,
-      });
+      throw new CellarError(
+        'INVALID_INPUT',
+        `${label} row ${i} is ${describe(r)}, not an array: every row must be an array`,
+        {
+          row: i,
+        },
+      );
     }
     if (r.length !== p) {
       throw new CellarError(
@@ -309,15 +317,23 @@ function fromRowObjects(label: string, rows: unknown[], names: string[]): RawCol
     for (let i = 0; i < n; i++) {
       const r = rows[i] as Record<string, unknown> | null;
       if (!isPlainObject(r)) {
-        throw new CellarError('INVALID_INPUT', `${label} row ${i} is ${describe(r)}, not an object like row 0`, {
-          row: i,
-        });
+        throw new CellarError(
+          'INVALID_INPUT',
+          `${label} row ${i} is ${describe(r)}, not an object like row 0`,
+          {
+            row: i,
+          },
+        );
       }
       if (!(name in r)) {
-        throw new CellarError('INVALID_INPUT', `${label} row ${i} has no column '${name}': every row needs it`, {
-          column: name,
-          row: i,
-        });
+        throw new CellarError(
+          'INVALID_INPUT',
+          `${label} row ${i} has no column '${name}': every row needs it`,
+          {
+            column: name,
+            row: i,
+          },
+        );
       }
       values[i] = r[name];
     }
@@ -365,18 +381,29 @@ function checkNames(label: string, names: string[]): void {
   const seen = new Set<string>();
   for (const n of names) {
     if (typeof n !== 'string' || n === '') {
-      throw new CellarError('INVALID_INPUT', `${label} has a column without a name: every column needs a non-empty name`);
+      throw new CellarError(
+        'INVALID_INPUT',
+        `${label} has a column without a name: every column needs a non-empty name`,
+      );
     }
     if (seen.has(n)) {
-      throw new CellarError('INVALID_INPUT', `${label} has two columns named '${n}': column names must be unique`, {
-        column: n,
-      });
+      throw new CellarError(
+        'INVALID_INPUT',
+        `${label} has two columns named '${n}': column names must be unique`,
+        {
+          column: n,
+        },
+      );
     }
     seen.add(n);
   }
 }
 
-function rawColumns(X: unknown, label: string, wanted: string[] | undefined): { cols: RawColumn[]; named: boolean } {
+function rawColumns(
+  X: unknown,
+  label: string,
+  wanted: string[] | undefined,
+): { cols: RawColumn[]; named: boolean } {
   if (isPolarsDataFrame(X)) {
     const names = wanted ? selectNamed(label, X.columns, wanted) : X.columns;
     return { cols: names.map((n) => fromPolarsSeries(label, X.getColumn(n), n)), named: true };
@@ -386,10 +413,14 @@ function rawColumns(X: unknown, label: string, wanted: string[] | undefined): { 
   if (Array.isArray(X)) {
     if (X.length === 0) {
       const names = wanted ?? [];
-      return { cols: names.map((name) => ({ name, values: new Float64Array(0), type: 'double' })), named: true };
+      return {
+        cols: names.map((name) => ({ name, values: new Float64Array(0), type: 'double' })),
+        named: true,
+      };
     }
     const first = X[0];
-    if (Array.isArray(first) || isTypedArray(first)) return { cols: fromRows(label, X, wanted), named: false };
+    if (Array.isArray(first) || isTypedArray(first))
+      return { cols: fromRows(label, X, wanted), named: false };
     if (isPlainObject(first)) {
       const names = wanted ? selectNamed(label, Object.keys(first), wanted) : Object.keys(first);
       return { cols: fromRowObjects(label, X, names), named: true };
@@ -451,7 +482,7 @@ export function toMatrix(X: unknown, opts: ToMatrixOptions = {}): Matrix {
         { column: names[j] },
       );
     }
-    if (!opts.allowNonFinite) checkFinite(label, names[j], c.values);
+    if (!opts.allowNonFinite) assertFiniteColumn(label, names[j], c.values);
   });
   return {
     columns: cols.map((c) => c.values),
@@ -476,7 +507,10 @@ export function toVector(y: unknown, opts: ToVectorOptions = {}): Float64Array {
   let col: RawColumn;
   if (y instanceof Float64Array) col = { name: label, values: y, type: 'double' };
   else if (isTypedArray(y)) col = fromTyped(y, label);
-  else if (Array.isArray(y) && (y.length === 0 || !(Array.isArray(y[0]) || isPlainObject(y[0]) || isTypedArray(y[0]))))
+  else if (
+    Array.isArray(y) &&
+    (y.length === 0 || !(Array.isArray(y[0]) || isPlainObject(y[0]) || isTypedArray(y[0])))
+  )
     col = fromValues(label, label, y);
   else if (isPolarsSeries(y)) col = fromPolarsSeries(label, y);
   else {
@@ -494,9 +528,13 @@ export function toVector(y: unknown, opts: ToVectorOptions = {}): Float64Array {
     for (let i = 0; i < a.length; i++) {
       const v = a[i];
       if (v - v !== 0) {
-        throw new CellarError('INVALID_INPUT', `${label} row ${i} is ${v}: drop or impute such rows before fitting`, {
-          row: i,
-        });
+        throw new CellarError(
+          'INVALID_INPUT',
+          `${label} row ${i} is ${v}: drop or impute such rows before fitting`,
+          {
+            row: i,
+          },
+        );
       }
     }
   }

@@ -22,18 +22,27 @@ export interface DriverTrainingRow {
  * @example
  * const rows = driverTrainingData({ rows: 5000, seed: 42 })
  */
-export function driverTrainingData(opts: { rows?: number; drivers?: number; seed?: number } = {}): DriverTrainingRow[] {
+export function driverTrainingData(
+  opts: { rows?: number; drivers?: number; seed?: number } = {},
+): DriverTrainingRow[] {
   const rows = opts.rows ?? 5000;
   const drivers = opts.drivers ?? 100;
   const seed = opts.seed ?? 42;
   if (!Number.isSafeInteger(rows) || rows < 1 || rows > 50_000_000) {
-    throw new CellarError('INVALID_PARAMETER', `rows must be an integer from 1 to 50,000,000, got ${String(rows)}.`);
+    throw new CellarError(
+      'INVALID_PARAMETER',
+      `rows must be an integer from 1 to 50,000,000, got ${String(rows)}.`,
+    );
   }
   if (!Number.isSafeInteger(drivers) || drivers < 1) {
     throw new CellarError('INVALID_PARAMETER', `drivers must be a positive integer, got ${String(drivers)}.`);
   }
   const rand = mulberry32(seed);
-  const base = Array.from({ length: drivers }, () => ({ conv: rand(), acc: rand(), trips: Math.floor(rand() * 1000) }));
+  const base = Array.from({ length: drivers }, () => ({
+    conv: rand(),
+    acc: rand(),
+    trips: Math.floor(rand() * 1000),
+  }));
   const out: DriverTrainingRow[] = new Array(rows);
   for (let i = 0; i < rows; i++) {
     const d = Math.floor(rand() * drivers);

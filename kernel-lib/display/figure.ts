@@ -216,10 +216,18 @@ function builderLayout(opts: TraceOptions): Layout {
 }
 
 function toPlain(values: DataArray): unknown[] {
-  if (values !== null && typeof values === 'object' && typeof (values as { toArray?: unknown }).toArray === 'function') {
+  if (
+    values !== null &&
+    typeof values === 'object' &&
+    typeof (values as { toArray?: unknown }).toArray === 'function'
+  ) {
     return (values as { toArray(): unknown[] }).toArray();
   }
-  if (values === null || typeof values !== 'object' || typeof (values as ArrayLike<unknown>).length !== 'number') {
+  if (
+    values === null ||
+    typeof values !== 'object' ||
+    typeof (values as ArrayLike<unknown>).length !== 'number'
+  ) {
     throw new CellarError('INVALID_INPUT', 'Plot data must be an array, a typed array or a polars Series.');
   }
   return Array.from(values as ArrayLike<unknown>);

@@ -87,6 +87,11 @@ export abstract class LinearEstimator implements Estimator {
   protected fittedAt?: string;
   /** The estimator's name in model JSON and fit events, e.g. 'ElasticNet'. */
   protected abstract readonly className: string;
+  /**
+   * True when `fitColumns` itself rejects NaN/Infinity in X (e.g. via the column sums it needs anyway,
+   * saving a pass over large data); otherwise `fit` checks every value first.
+   */
+  protected readonly deferFiniteCheck: boolean = false;
 
   /** snake_case parameters as MLflow/scikit-learn log them. */
   abstract getParams(): ModelParams;
@@ -111,7 +116,7 @@ export abstract class LinearEstimator implements Estimator {
    */
   fit(X: unknown, y: unknown): this {
     this.checkParams();
-    const m = toMatrix(X);
+    const m = toMatrix(X, { allowNonFinite: this.deferFiniteCheck });
     const yv = toVector(y);
     if (m.nRows === 0) throw new CellarError('INVALID_INPUT', 'X has no rows: fit needs at least one row');
     if (m.nCols === 0) throw new CellarError('INVALID_INPUT', 'X has no columns: fit needs at least one feature');

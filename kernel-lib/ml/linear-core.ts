@@ -8,16 +8,20 @@ import { dot } from './coordinate-descent.js';
 export function mean(a: Float64Array): number {
   const n = a.length;
   if (n === 0) return 0;
+  const q = n - (n & 3);
   let s0 = 0;
   let s1 = 0;
-  const m = n - (n & 1);
+  let s2 = 0;
+  let s3 = 0;
   let i = 0;
-  for (; i < m; i += 2) {
+  for (; i < q; i += 4) {
     s0 += a[i];
     s1 += a[i + 1];
+    s2 += a[i + 2];
+    s3 += a[i + 3];
   }
-  if (i < n) s0 += a[i];
-  return (s0 + s1) / n;
+  for (; i < n; i++) s0 += a[i];
+  return (s0 + s1 + (s2 + s3)) / n;
 }
 
 /** A new array holding `a - offset`. */

@@ -50,7 +50,10 @@ export function validateAlias(alias: unknown): string {
     );
   }
   if (alias.toLowerCase() === 'latest' || /^v\d+$/i.test(alias) || /^\d+$/.test(alias)) {
-    throw new CellarError('INVALID_PARAMETER', `Alias "${alias}" is reserved (it reads like a version); choose another name.`);
+    throw new CellarError(
+      'INVALID_PARAMETER',
+      `Alias "${alias}" is reserved (it reads like a version); choose another name.`,
+    );
   }
   return alias;
 }
@@ -59,7 +62,10 @@ export function validateAlias(alias: unknown): string {
 export function validateVersion(version: unknown): number {
   const n = typeof version === 'string' && /^\d+$/.test(version) ? Number(version) : version;
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) {
-    throw new CellarError('INVALID_PARAMETER', `Model version must be a positive integer, got ${JSON.stringify(version)}.`);
+    throw new CellarError(
+      'INVALID_PARAMETER',
+      `Model version must be a positive integer, got ${JSON.stringify(version)}.`,
+    );
   }
   return n;
 }
@@ -74,7 +80,8 @@ export class SqliteRegistryStore implements ModelRegistryStore {
 
   private modelRow(name: string, includeDeleted = false): ModelRow {
     validateName('registered model', name);
-    const row = this.db.prepare('SELECT * FROM registered_models WHERE name = ?').get(name) as ModelRow | undefined;
+    const row = this.db.prepare('SELECT * FROM registered_models WHERE name = ?').get(name) as
+      ModelRow | undefined;
     if (!row || (row.deleted_at !== null && !includeDeleted)) {
       throw new CellarError('NOT_FOUND', `No registered model named "${name}".`, { name });
     }
@@ -83,14 +90,18 @@ export class SqliteRegistryStore implements ModelRegistryStore {
 
   private toModel(row: ModelRow): RegisteredModel {
     const aliases: Record<string, number> = {};
-    for (const a of this.db.prepare('SELECT alias, version FROM model_aliases WHERE name = ? ORDER BY alias').all(row.name) as Array<{
+    for (const a of this.db
+      .prepare('SELECT alias, version FROM model_aliases WHERE name = ? ORDER BY alias')
+      .all(row.name) as Array<{
       alias: string;
       version: number;
     }>) {
       aliases[a.alias] = a.version;
     }
     const tags: Record<string, string> = {};
-    for (const t of this.db.prepare('SELECT key, value FROM registered_model_tags WHERE name = ?').all(row.name) as Array<{
+    for (const t of this.db
+      .prepare('SELECT key, value FROM registered_model_tags WHERE name = ?')
+      .all(row.name) as Array<{
       key: string;
       value: string;
     }>) {
@@ -115,9 +126,9 @@ export class SqliteRegistryStore implements ModelRegistryStore {
   private versionRow(name: string, version: number, includeDeleted = false): VersionRow {
     this.modelRow(name, includeDeleted);
     const v = validateVersion(version);
-    const row = this.db.prepare('SELECT * FROM model_versions WHERE name = ? AND version = ?').get(name, v) as
-      | VersionRow
-      | undefined;
+    const row = this.db
+      .prepare('SELECT * FROM model_versions WHERE name = ? AND version = ?')
+      .get(name, v) as VersionRow | undefined;
     if (!row || (row.deleted_at !== null && !includeDeleted)) {
       throw new CellarError('NOT_FOUND', `Model "${name}" has no version ${v}.`, { name, version: v });
     }
@@ -153,14 +164,17 @@ export class SqliteRegistryStore implements ModelRegistryStore {
   private ensureModel(name: string, description?: string, tags?: Record<string, string>): void {
     const now = Date.now();
     const existing = this.db.prepare('SELECT deleted_at FROM registered_models WHERE name = ?').get(name) as
-      | { deleted_at: number | null }
-      | undefined;
+      { deleted_at: number | null } | undefined;
     if (existing && existing.deleted_at !== null) {
-      throw new CellarError('INVALID_STATE', `Registered model "${name}" was deleted; choose another name.`, { name });
+      throw new CellarError('INVALID_STATE', `Registered model "${name}" was deleted; choose another name.`, {
+        name,
+      });
     }
     if (!existing) {
       this.db
-        .prepare('INSERT INTO registered_models (name, description, created_at, updated_at) VALUES (?, ?, ?, ?)')
+        .prepare(
+          'INSERT INTO registered_models (name, description, created_at, updated_at) VALUES (?, ?, ?, ?)',
+        )
         .run(name, description ?? '', now, now);
     }
     const insertTag = this.db.prepare(
@@ -184,7 +198,9 @@ export class SqliteRegistryStore implements ModelRegistryStore {
     const tags = this.checkTags(opts.tags);
     writeTx(this.db, 'create a registered model', () => {
       if (this.db.prepare('SELECT 1 FROM registered_models WHERE name = ?').get(name)) {
-        throw new CellarError('ALREADY_EXISTS', `A registered model named "${name}" already exists.`, { name });
+        throw new CellarError('ALREADY_EXISTS', `A registered model named "${name}" already exists.`, {
+          name,
+        });
       }
       this.ensureModel(name, opts.description, tags);
     });
@@ -199,7 +215,9 @@ export class SqliteRegistryStore implements ModelRegistryStore {
   /** {@inheritDoc ModelRegistryStore.listRegisteredModels} */
   async listRegisteredModels(opts: { includeDeleted?: boolean } = {}): Promise<RegisteredModel[]> {
     const rows = this.db
-      .prepare(`SELECT * FROM registered_models ${opts.includeDeleted ? '' : 'WHERE deleted_at IS NULL'} ORDER BY name`)
+      .prepare(
+        `SELECT * FROM registered_models ${opts.includeDeleted ? '' : 'WHERE deleted_at IS NULL'} ORDER BY name`,
+      )
       .all() as ModelRow[];
     return rows.map((r) => this.toModel(r));
   }
@@ -207,7 +225,8 @@ export class SqliteRegistryStore implements ModelRegistryStore {
   /** {@inheritDoc ModelRegistryStore.updateRegisteredModel} */
   async updateRegisteredModel(name: string, opts: { description: string }): Promise<RegisteredModel> {
     this.modelRow(name);
-    if (typeof opts.description !== 'string') throw new CellarError('INVALID_PARAMETER', 'description must be a string.');
+    if (typeof opts.description !== 'string')
+      throw new CellarError('INVALID_PARAMETER', 'description must be a string.');
     writeTx(this.db, 'update a registered model', () => {
       this.db
         .prepare('UPDATE registered_models SET description = ?, updated_at = ? WHERE name = ?')
@@ -221,8 +240,12 @@ export class SqliteRegistryStore implements ModelRegistryStore {
     this.modelRow(name);
     writeTx(this.db, 'delete a registered model', () => {
       const now = Date.now();
-      this.db.prepare('UPDATE registered_models SET deleted_at = ?, updated_at = ? WHERE name = ?').run(now, now, name);
-      this.db.prepare('UPDATE model_versions SET deleted_at = COALESCE(deleted_at, ?) WHERE name = ?').run(now, name);
+      this.db
+        .prepare('UPDATE registered_models SET deleted_at = ?, updated_at = ? WHERE name = ?')
+        .run(now, now, name);
+      this.db
+        .prepare('UPDATE model_versions SET deleted_at = COALESCE(deleted_at, ?) WHERE name = ?')
+        .run(now, name);
       this.db.prepare('DELETE FROM model_aliases WHERE name = ?').run(name);
     });
   }
@@ -240,11 +263,13 @@ export class SqliteRegistryStore implements ModelRegistryStore {
     const tags = this.checkTags(opts.tags);
     const artifactPath = validateArtifactPath(opts.artifactPath ?? 'model');
     if (typeof opts.runId !== 'string' || opts.runId === '') {
-      throw new CellarError('INVALID_PARAMETER', 'registerModel needs the runId of the run that logged the model.');
+      throw new CellarError(
+        'INVALID_PARAMETER',
+        'registerModel needs the runId of the run that logged the model.',
+      );
     }
     const run = this.db.prepare('SELECT lifecycle_stage FROM runs WHERE run_id = ?').get(opts.runId) as
-      | { lifecycle_stage: string }
-      | undefined;
+      { lifecycle_stage: string } | undefined;
     if (!run) throw new CellarError('NOT_FOUND', `No run with id "${opts.runId}".`, { runId: opts.runId });
     const file = `${artifactPath}/model.json`;
     const digest = this.db
@@ -270,16 +295,27 @@ export class SqliteRegistryStore implements ModelRegistryStore {
     const version = writeTx(this.db, 'register a model version', () => {
       this.ensureModel(opts.name);
       const next =
-        ((this.db.prepare('SELECT MAX(version) FROM model_versions WHERE name = ?').pluck().get(opts.name) as number | null) ??
-          0) + 1;
+        ((this.db.prepare('SELECT MAX(version) FROM model_versions WHERE name = ?').pluck().get(opts.name) as
+          number | null) ?? 0) + 1;
       const now = Date.now();
       this.db
         .prepare(
           `INSERT INTO model_versions (name, version, run_id, source, artifact_digest, description, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(opts.name, next, opts.runId, `runs:/${opts.runId}/${artifactPath}`, digest, opts.description ?? '', now, now);
-      const insertTag = this.db.prepare('INSERT INTO model_version_tags (name, version, key, value) VALUES (?, ?, ?, ?)');
+        .run(
+          opts.name,
+          next,
+          opts.runId,
+          `runs:/${opts.runId}/${artifactPath}`,
+          digest,
+          opts.description ?? '',
+          now,
+          now,
+        );
+      const insertTag = this.db.prepare(
+        'INSERT INTO model_version_tags (name, version, key, value) VALUES (?, ?, ?, ?)',
+      );
       for (const [k, v] of Object.entries(tags)) insertTag.run(opts.name, next, k, v);
       this.db.prepare('UPDATE registered_models SET updated_at = ? WHERE name = ?').run(now, opts.name);
       return next;
@@ -304,9 +340,14 @@ export class SqliteRegistryStore implements ModelRegistryStore {
   }
 
   /** {@inheritDoc ModelRegistryStore.updateModelVersion} */
-  async updateModelVersion(name: string, version: number, opts: { description: string }): Promise<ModelVersion> {
+  async updateModelVersion(
+    name: string,
+    version: number,
+    opts: { description: string },
+  ): Promise<ModelVersion> {
     const row = this.versionRow(name, version);
-    if (typeof opts.description !== 'string') throw new CellarError('INVALID_PARAMETER', 'description must be a string.');
+    if (typeof opts.description !== 'string')
+      throw new CellarError('INVALID_PARAMETER', 'description must be a string.');
     writeTx(this.db, 'update a model version', () => {
       this.db
         .prepare('UPDATE model_versions SET description = ?, updated_at = ? WHERE name = ? AND version = ?')
@@ -359,7 +400,8 @@ export class SqliteRegistryStore implements ModelRegistryStore {
     const info = writeTx(this.db, 'delete a model alias', () =>
       this.db.prepare('DELETE FROM model_aliases WHERE name = ? AND alias = ?').run(name, alias),
     );
-    if (info.changes === 0) throw new CellarError('NOT_FOUND', `Model "${name}" has no alias "${alias}".`, { name, alias });
+    if (info.changes === 0)
+      throw new CellarError('NOT_FOUND', `Model "${name}" has no alias "${alias}".`, { name, alias });
   }
 
   /** {@inheritDoc ModelRegistryStore.getModelVersionByAlias} */
@@ -370,10 +412,14 @@ export class SqliteRegistryStore implements ModelRegistryStore {
       .pluck()
       .get(name, alias) as number | undefined;
     if (version === undefined) {
-      throw new CellarError('NOT_FOUND', `Model "${name}" has no alias "${alias}". Set it with setAlias("${name}", "${alias}", <version>).`, {
-        name,
-        alias,
-      });
+      throw new CellarError(
+        'NOT_FOUND',
+        `Model "${name}" has no alias "${alias}". Set it with setAlias("${name}", "${alias}", <version>).`,
+        {
+          name,
+          alias,
+        },
+      );
     }
     return this.toVersion(this.versionRow(name, version));
   }

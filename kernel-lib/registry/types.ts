@@ -48,7 +48,10 @@ export interface CreateModelVersionOptions {
  * (NOT_FOUND, INVALID_PARAMETER, INVALID_INPUT, …).
  */
 export interface ModelRegistryStore {
-  createRegisteredModel(name: string, opts?: { description?: string; tags?: Record<string, string> }): Promise<RegisteredModel>;
+  createRegisteredModel(
+    name: string,
+    opts?: { description?: string; tags?: Record<string, string> },
+  ): Promise<RegisteredModel>;
   getRegisteredModel(name: string): Promise<RegisteredModel>;
   listRegisteredModels(opts?: { includeDeleted?: boolean }): Promise<RegisteredModel[]>;
   updateRegisteredModel(name: string, opts: { description: string }): Promise<RegisteredModel>;

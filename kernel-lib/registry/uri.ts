@@ -11,7 +11,8 @@ export type ModelUri =
   | { kind: 'latest'; name: string }
   | { kind: 'run'; runId: string; artifactPath: string };
 
-const HELP = 'Use models:/<name>@<alias>, models:/<name>/<version>, models:/<name>/latest or runs:/<run id>/model.';
+const HELP =
+  'Use models:/<name>@<alias>, models:/<name>/<version>, models:/<name>/latest or runs:/<run id>/model.';
 
 /**
  * Parses a model URI.
@@ -29,7 +30,8 @@ export function parseModelUri(uri: unknown): ModelUri {
     if (at > 0 && !rest.slice(at).includes('/')) {
       const name = rest.slice(0, at);
       const alias = rest.slice(at + 1);
-      if (alias === '') throw new CellarError('INVALID_PARAMETER', `Model URI "${uri}" has an empty alias. ${HELP}`);
+      if (alias === '')
+        throw new CellarError('INVALID_PARAMETER', `Model URI "${uri}" has an empty alias. ${HELP}`);
       return { kind: 'alias', name, alias };
     }
     const slash = rest.lastIndexOf('/');
@@ -40,7 +42,10 @@ export function parseModelUri(uri: unknown): ModelUri {
       if (/^\d+$/.test(ref) && Number(ref) >= 1 && Number.isSafeInteger(Number(ref))) {
         return { kind: 'version', name, version: Number(ref) };
       }
-      throw new CellarError('INVALID_PARAMETER', `Model URI "${uri}": "${ref}" is not a version number. ${HELP}`);
+      throw new CellarError(
+        'INVALID_PARAMETER',
+        `Model URI "${uri}": "${ref}" is not a version number. ${HELP}`,
+      );
     }
     throw new CellarError('INVALID_PARAMETER', `Model URI "${uri}" names no version or alias. ${HELP}`);
   }

@@ -57,16 +57,26 @@ function decodeRepeatedly(text: string): string {
  */
 export function validateArtifactPath(path: unknown): string {
   if (typeof path !== 'string' || path.trim() === '') {
-    throw new CellarError('INVALID_PATH', 'An artifact path must be a non-empty string such as "model/model.json".');
+    throw new CellarError(
+      'INVALID_PATH',
+      'An artifact path must be a non-empty string such as "model/model.json".',
+    );
   }
   if (path.length > 1024) {
-    throw new CellarError('INVALID_PATH', `Artifact path is ${path.length} characters long; the limit is 1024.`);
+    throw new CellarError(
+      'INVALID_PATH',
+      `Artifact path is ${path.length} characters long; the limit is 1024.`,
+    );
   }
   const decoded = decodeRepeatedly(path);
   for (const candidate of [path, decoded]) {
-    if (candidate.includes('\0')) throw new CellarError('INVALID_PATH', `Artifact path ${JSON.stringify(path)} contains a NUL byte.`);
+    if (candidate.includes('\0'))
+      throw new CellarError('INVALID_PATH', `Artifact path ${JSON.stringify(path)} contains a NUL byte.`);
     if (candidate.includes('\\')) {
-      throw new CellarError('INVALID_PATH', `Artifact path ${JSON.stringify(path)} contains a backslash; use "/" between folders.`);
+      throw new CellarError(
+        'INVALID_PATH',
+        `Artifact path ${JSON.stringify(path)} contains a backslash; use "/" between folders.`,
+      );
     }
     if (candidate.startsWith('/') || /^[a-zA-Z]:/.test(candidate)) {
       throw new CellarError(
@@ -77,9 +87,16 @@ export function validateArtifactPath(path: unknown): string {
     const segments = candidate.replace(/\/+$/, '').split('/');
     for (const s of segments) {
       if (s === '..' || s === '.') {
-        throw new CellarError('INVALID_PATH', `Artifact path ${JSON.stringify(path)} may not contain "${s}" segments.`);
+        throw new CellarError(
+          'INVALID_PATH',
+          `Artifact path ${JSON.stringify(path)} may not contain "${s}" segments.`,
+        );
       }
-      if (s === '') throw new CellarError('INVALID_PATH', `Artifact path ${JSON.stringify(path)} has an empty segment ("//").`);
+      if (s === '')
+        throw new CellarError(
+          'INVALID_PATH',
+          `Artifact path ${JSON.stringify(path)} has an empty segment ("//").`,
+        );
     }
   }
   return path.replace(/\/+$/, '');
@@ -91,7 +108,10 @@ export function maxArtifactBytesFromEnv(env: NodeJS.ProcessEnv = process.env): n
   if (raw === undefined || raw === '') return DEFAULT_MAX_ARTIFACT_BYTES;
   const n = Number(raw);
   if (!Number.isSafeInteger(n) || n <= 0) {
-    throw new CellarError('INVALID_PARAMETER', `CELLAR_MAX_ARTIFACT_BYTES must be a positive integer, got "${raw}".`);
+    throw new CellarError(
+      'INVALID_PARAMETER',
+      `CELLAR_MAX_ARTIFACT_BYTES must be a positive integer, got "${raw}".`,
+    );
   }
   return n;
 }
@@ -114,7 +134,8 @@ export class ArtifactStore {
 
   /** Absolute path where the blob with `digest` lives. */
   pathOf(digest: string): string {
-    if (!/^[0-9a-f]{64}$/.test(digest)) throw new CellarError('INVALID_INPUT', `"${digest}" is not a SHA-256 digest.`);
+    if (!/^[0-9a-f]{64}$/.test(digest))
+      throw new CellarError('INVALID_INPUT', `"${digest}" is not a SHA-256 digest.`);
     return join(this.root, 'sha256', digest.slice(0, 2), digest);
   }
 
@@ -195,16 +216,23 @@ export class ArtifactStore {
    */
   read(digest: string): Buffer {
     const p = this.pathOf(digest);
-    if (!existsSync(p)) throw new CellarError('NOT_FOUND', `Artifact blob ${digest} is missing from ${this.root}.`);
+    if (!existsSync(p))
+      throw new CellarError('NOT_FOUND', `Artifact blob ${digest} is missing from ${this.root}.`);
     const real = realpathSync(p);
     const rootReal = realpathSync(this.root);
     const rel = relative(rootReal, real);
     if (rel.startsWith('..') || rel.startsWith(sep) || lstatSync(p).isSymbolicLink()) {
-      throw new CellarError('STORE_CORRUPT', `Artifact blob ${digest} points outside the artifact store; refusing to read it.`);
+      throw new CellarError(
+        'STORE_CORRUPT',
+        `Artifact blob ${digest} points outside the artifact store; refusing to read it.`,
+      );
     }
     const data = readFileSync(real);
     if (createHash('sha256').update(data).digest('hex') !== digest) {
-      throw new CellarError('STORE_CORRUPT', `Artifact blob ${digest} no longer matches its digest (altered on disk).`);
+      throw new CellarError(
+        'STORE_CORRUPT',
+        `Artifact blob ${digest} no longer matches its digest (altered on disk).`,
+      );
     }
     return data;
   }

@@ -46,7 +46,8 @@ function storeDirFor(dir: string): string {
  */
 export function parseStoreUri(uri: string): string {
   const text = uri.trim();
-  if (text === '') throw new CellarError('INVALID_PARAMETER', 'CELLAR_URI is empty: unset it or set it to a directory.');
+  if (text === '')
+    throw new CellarError('INVALID_PARAMETER', 'CELLAR_URI is empty: unset it or set it to a directory.');
   const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(text)?.[1]?.toLowerCase();
   if (scheme === undefined || scheme.length === 1 /* a Windows drive letter */) return storeDirFor(text);
   if (scheme === 'sqlite' || scheme === 'file') {
@@ -74,10 +75,15 @@ export function parseStoreUri(uri: string): string {
  * Finds the store for `dir` (explicit), else `CELLAR_URI`, else the nearest `.cellar/` above the working
  * directory, else `<cwd>/.cellar` (to be created).
  */
-export function locateStore(dir?: string, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): StoreLocation {
+export function locateStore(
+  dir?: string,
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+): StoreLocation {
   if (dir !== undefined && dir !== '') return { kind: 'sqlite', root: storeDirFor(dir), source: 'argument' };
   const uri = env.CELLAR_URI;
-  if (uri !== undefined && uri !== '') return { kind: 'sqlite', root: parseStoreUri(uri), source: 'CELLAR_URI' };
+  if (uri !== undefined && uri !== '')
+    return { kind: 'sqlite', root: parseStoreUri(uri), source: 'CELLAR_URI' };
   let current = resolve(cwd);
   while (true) {
     const candidate = join(current, STORE_DIR_NAME);

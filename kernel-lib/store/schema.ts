@@ -144,6 +144,47 @@ CREATE TABLE model_aliases (
 );
 `,
   },
+  {
+    version: 2,
+    description: 'feature store: definitions registry, online store, materialization watermarks',
+    sql: `
+CREATE TABLE feature_definitions (
+  kind       TEXT NOT NULL CHECK (kind IN ('entity', 'featureView', 'featureService')),
+  name       TEXT NOT NULL,
+  version    INTEGER NOT NULL,
+  spec_json  TEXT NOT NULL,
+  spec_hash  TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  deleted_at INTEGER,
+  PRIMARY KEY (kind, name, version)
+);
+
+CREATE TABLE online_features (
+  view        TEXT NOT NULL,
+  entity_key  TEXT NOT NULL,
+  event_ts    INTEGER NOT NULL,
+  created_ts  INTEGER,
+  values_json TEXT NOT NULL,
+  written_at  INTEGER NOT NULL,
+  PRIMARY KEY (view, entity_key)
+) WITHOUT ROWID;
+
+CREATE TABLE materialization_watermarks (
+  view       TEXT PRIMARY KEY,
+  watermark  INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+
+CREATE TABLE materializations (
+  id          INTEGER PRIMARY KEY,
+  view        TEXT NOT NULL,
+  start_ts    INTEGER NOT NULL,
+  end_ts      INTEGER NOT NULL,
+  rows        INTEGER NOT NULL,
+  finished_at INTEGER NOT NULL
+);
+`,
+  },
 ];
 
 /** The schema version this build of cellar writes. */

@@ -81,7 +81,10 @@ export function openDatabase(root: string, opts: OpenDatabaseOptions = {}): Sqli
   mkdirSync(root, { recursive: true });
   const file = join(root, 'cellar.db');
   if (existsSync(file) && statSync(file).isDirectory()) {
-    throw new CellarError('STORE_CORRUPT', `${file} is a directory, not a cellar database. Move it away and retry.`);
+    throw new CellarError(
+      'STORE_CORRUPT',
+      `${file} is a directory, not a cellar database. Move it away and retry.`,
+    );
   }
   let db: SqliteDb;
   try {

@@ -46,7 +46,8 @@ let lastFit: LastFit | null = null;
 export function autolog(opts: AutologOptions = {}): Required<AutologOptions> {
   for (const key of Object.keys(opts) as Array<keyof AutologOptions>) {
     if (!(key in config)) throw new CellarError('INVALID_PARAMETER', `Unknown autolog option "${key}".`);
-    if (typeof opts[key] !== 'boolean') throw new CellarError('INVALID_PARAMETER', `autolog option "${key}" must be true or false.`);
+    if (typeof opts[key] !== 'boolean')
+      throw new CellarError('INVALID_PARAMETER', `autolog option "${key}" must be true or false.`);
   }
   Object.assign(config, opts);
   return { ...config };
@@ -85,7 +86,11 @@ async function logFit(run: ActiveRun, e: FitEvent): Promise<void> {
     'cellar.dataset.fingerprint': e.datasetFingerprint,
   });
   if (config.logModels) {
-    await target.logArtifact({ name: 'model/model.json', data: JSON.stringify(e.model, null, 2), kind: 'model' });
+    await target.logArtifact({
+      name: 'model/model.json',
+      data: JSON.stringify(e.model, null, 2),
+      kind: 'model',
+    });
   }
   if (config.logDatasets) {
     await target.logInput({
@@ -107,9 +112,12 @@ function onFit(e: FitEvent): void {
   if (!run || run.isEnded) return;
   lastFit.runId = run.id;
   run
-    .track(logFit(run, e))
+    .enqueue(() => logFit(run, e))
     .catch((err: unknown) => {
-      if (config.warn) console.warn(`cellar autolog: could not log the ${e.className} fit to run ${run.id}: ${(err as Error).message}`);
+      if (config.warn)
+        console.warn(
+          `cellar autolog: could not log the ${e.className} fit to run ${run.id}: ${(err as Error).message}`,
+        );
     });
 }
 
@@ -149,7 +157,11 @@ export async function evaluate(
   if (run && !run.isEnded) {
     const prefix = opts.prefix ?? 'test_';
     await run.logMetrics(
-      finiteOnly({ [`${prefix}rmse`]: metrics.rmse, [`${prefix}mae`]: metrics.mae, [`${prefix}r2`]: metrics.r2 }),
+      finiteOnly({
+        [`${prefix}rmse`]: metrics.rmse,
+        [`${prefix}mae`]: metrics.mae,
+        [`${prefix}r2`]: metrics.r2,
+      }),
       opts.step,
     );
   }

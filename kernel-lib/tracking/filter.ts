@@ -27,12 +27,16 @@
  * - A run without the key (or with a null attribute) matches no comparison, not even != or NOT IN.
  */
 import { CellarError, type ErrorCode } from '../errors.js';
+import { RUN_STATUSES } from './types.js';
 
 /** The four kinds of data a run-search key can name. */
 export type Entity = 'metrics' | 'params' | 'tags' | 'attributes';
 /** The comparison operators of the filter language. */
 export type CompareOp = '=' | '!=' | '<' | '<=' | '>' | '>=' | 'LIKE' | 'ILIKE' | 'IN' | 'NOT IN';
-/** A parsed filter: comparisons combined with `and` / `or`. Attribute keys are canonical (`start_time`). */
+/**
+ * A parsed filter: comparisons combined with `and` / `or`. As `parseFilter` builds it, attribute keys are
+ * canonical (`start_time`, never `created`), status values upper-case, and IN / NOT IN values arrays.
+ */
 export type FilterExpr =
   | { kind: 'and' | 'or'; left: FilterExpr; right: FilterExpr }
   | {
@@ -58,8 +62,6 @@ export interface RunView {
 
 /** Deepest parenthesis nesting a filter may use; deeper input is refused before it can exhaust the stack. */
 export const MAX_FILTER_DEPTH = 100;
-/** Run statuses `attributes.status` accepts. */
-export const RUN_STATUSES: readonly string[] = ['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED'];
 
 // prettier-ignore
 const ENTITY_ALIASES: Record<string, Entity> = {
@@ -70,9 +72,10 @@ const ENTITY_ALIASES: Record<string, Entity> = {
 type Attr = string | number | null;
 // prettier-ignore
 const ATTRIBUTES: Record<string, (run: RunView) => Attr> = {
-  run_id: (r) => r.runId, run_name: (r) => r.runName, experiment_id: (r) => r.experimentId,
+  run_id: (r) => r.runId, run_name: (r) => r.runName,
   status: (r) => (typeof r.status === 'string' ? r.status.toUpperCase() : r.status),
-  start_time: (r) => r.startTime, end_time: (r) => r.endTime, parent_run_id: (r) => r.parentRunId,
+  start_time: (r) => r.startTime, end_time: (r) => r.endTime,
+  experiment_id: (r) => r.experimentId, parent_run_id: (r) => r.parentRunId,
 };
 const ATTRIBUTE_ALIASES: Record<string, string> = { created: 'start_time', 'run name': 'run_name' };
 /** Own-property lookup, so that names like `constructor` or `__proto__` never resolve to Object internals. */
@@ -139,8 +142,10 @@ export function syntaxError(
 }
 
 /** @internal How a token is named in messages. */
-export function describe(tok: Token): string {
-  return tok.kind === 'eof' ? 'the end of the input' : `'${tok.text}'`;
+export function describeToken(tok: Token): string {
+  if (tok.kind === 'eof') return 'the end of the input';
+  const text = tok.text.length > 40 ? `${tok.text.slice(0, 40)}…` : tok.text;
+  return tok.kind === 'string' ? text : `'${text}'`; // a string token shows its own quotes
 }
 
 function charAt(s: string, i: number): string {
@@ -229,7 +234,7 @@ export function tokenize(src: Source): Token[] {
  * explains bare names, keywords, unknown entities and unknown attributes.
  */
 export function resolveKey(src: Source, tok: Token, example: string): { entity: Entity; key: string } {
-  if (tok.kind === 'word' && !KEYWORDS.has(tok.str)) {
+  if (tok.kind === 'word' && !KEYWORDS.has(tok.str) && tok.str !== 'ASC' && tok.str !== 'DESC') {
     const attr = attributeKey(tok.text);
     const t = tok.text;
     const hint = attr
@@ -240,7 +245,7 @@ export function resolveKey(src: Source, tok: Token, example: string): { entity: 
   if (tok.kind !== 'key') {
     const quoted = tok.kind === 'string' && tok.str.includes('.');
     const hint = quoted ? 'Quote only the key after its entity, e.g. metrics.`val loss`.' : '';
-    syntaxError(src, tok, `expected a key like ${example}, got ${describe(tok)}`, hint);
+    syntaxError(src, tok, `expected a key like ${example}, got ${describeToken(tok)}`, hint);
   }
   const entity = own(ENTITY_ALIASES, tok.entityText.toLowerCase());
   if (!entity) {
@@ -292,8 +297,9 @@ function parseTokens(src: Source, toks: Token[]): FilterExpr {
     if (depth >= MAX_FILTER_DEPTH) fail(open, `parentheses nested deeper than ${MAX_FILTER_DEPTH} levels`);
     i++;
     const inner = parseOr(depth + 1);
-    if (!is('punct', ')'))
-      fail(toks[i], `expected ')' to close the '(' at column ${open.pos + 1}, got ${describe(toks[i])}`);
+    if (!is('punct', ')')) {
+      fail(toks[i], `expected ')' to close the '(' at column ${open.pos + 1}, got ${describeToken(toks[i])}`);
+    }
     i++;
     return inner;
   };
@@ -302,7 +308,7 @@ function parseTokens(src: Source, toks: Token[]): FilterExpr {
     const keyTok = toks[i];
     if (keyTok.kind === 'eof' || is('punct', ')')) {
       const after = i > 0 ? ` after '${toks[i - 1].text}'` : '';
-      fail(keyTok, `expected a comparison such as metrics.rmse < 0.5${after}, got ${describe(keyTok)}`);
+      fail(keyTok, `expected a comparison such as metrics.rmse < 0.5${after}, got ${describeToken(keyTok)}`);
     }
     const { entity, key } = resolveKey(src, keyTok, 'metrics.rmse');
     const opTok = toks[++i];
@@ -311,37 +317,43 @@ function parseTokens(src: Source, toks: Token[]): FilterExpr {
       op = opTok.str as CompareOp;
     } else if (is('word', 'NOT')) {
       const next = toks[++i];
-      if (!is('word', 'IN', next))
-        fail(next, `expected IN after NOT, got ${describe(next)}`, 'NOT only exists as NOT IN.');
+      if (!is('word', 'IN', next)) {
+        fail(next, `expected IN after NOT, got ${describeToken(next)}`, 'NOT only exists as NOT IN.');
+      }
       op = 'NOT IN';
     } else {
       const ops = '=, !=, <, <=, >, >=, LIKE, ILIKE, IN, NOT IN';
-      fail(opTok, `expected a comparison operator (${ops}) after ${keyTok.text}, got ${describe(opTok)}`);
+      fail(
+        opTok,
+        `expected a comparison operator (${ops}) after ${keyTok.text}, got ${describeToken(opTok)}`,
+      );
     }
     i++;
     const allowed = allowedOps(entity, key);
     if (!allowed.includes(op)) {
       const what = entity === 'attributes' ? `attributes.${key}` : entity;
-      fail(opTok, `${op} cannot be used with ${what}`, `${what} supports ${allowed.join(', ')}.`);
+      const verb = entity === 'attributes' ? 'supports' : 'support';
+      fail(opTok, `${op} cannot be used with ${what}`, `${what} ${verb} ${allowed.join(', ')}.`);
     }
     const subject = `${keyTok.text} ${op}`;
     if (op !== 'IN' && op !== 'NOT IN') {
       return { kind: 'compare', entity, key, op, value: parseValue(entity, key, op, subject) };
     }
-    if (!is('punct', '('))
-      fail(
-        toks[i],
-        `expected '(' after ${subject}, got ${describe(toks[i])}`,
-        `Write ${subject} ('a', 'b').`,
-      );
-    if (is('punct', ')', toks[++i]))
+    if (!is('punct', '(')) {
+      const hint = `Write ${subject} ('a', 'b').`;
+      fail(toks[i], `expected '(' after ${subject}, got ${describeToken(toks[i])}`, hint);
+    }
+    if (is('punct', ')', toks[++i])) {
       fail(toks[i], `empty ${op} list after ${keyTok.text}`, 'Put at least one value in it.');
+    }
     const values: Array<string | number> = [parseValue(entity, key, op, subject)];
     while (is('punct', ',')) {
       i++;
       values.push(parseValue(entity, key, op, subject));
     }
-    if (!is('punct', ')')) fail(toks[i], `expected ',' or ')' in the ${op} list, got ${describe(toks[i])}`);
+    if (!is('punct', ')')) {
+      fail(toks[i], `expected ',' or ')' in the ${op} list, got ${describeToken(toks[i])}`);
+    }
     i++;
     return { kind: 'compare', entity, key, op, value: values };
   };
@@ -350,23 +362,27 @@ function parseTokens(src: Source, toks: Token[]): FilterExpr {
   const parseValue = (entity: Entity, key: string, op: CompareOp, subject: string): string | number => {
     const t = toks[i];
     const numeric = allowedOps(entity, key) === NUMERIC_OPS || (entity === 'params' && /^[<>]/.test(op));
-    const expected = `expected a ${numeric ? 'number' : 'quoted string'} after ${subject}, got ${describe(t)}`;
+    const expected = `expected a ${numeric ? 'number' : 'quoted string'} after ${subject}, got ${describeToken(t)}`;
     if (t.kind !== 'string' && t.kind !== 'number') {
       const unquoted = t.kind === 'word' && !KEYWORDS.has(t.str) && !numeric;
       fail(t, expected, unquoted ? `Quote text values: '${t.text}'.` : '');
     }
     i++;
     const what = entity === 'attributes' ? `attributes.${key}` : entity;
+    const verb = entity === 'attributes' ? 'holds' : 'hold';
     if (numeric && t.kind === 'string') {
-      const why = entity === 'params' ? `${op} on a param compares numerically` : `${what} are numbers`;
+      const ms = entity === 'attributes' ? ' (epoch milliseconds)' : '';
+      const why =
+        entity === 'params' ? `${op} on a param compares numerically` : `${what} ${verb} numbers${ms}`;
       const hint = NUMERIC_STRING.test(t.str) ? `Remove the quotes: ${t.str.trim()}.` : 'Use a number.';
       fail(t, `${why}: ${expected}`, hint);
     }
-    if (!numeric && t.kind === 'number')
-      fail(t, `${what} are strings: ${expected}`, `Quote it: '${t.text}'.`);
+    if (!numeric && t.kind === 'number') {
+      fail(t, `${what} ${verb} strings: ${expected}`, `Quote it: '${t.text}'.`);
+    }
     if (entity === 'attributes' && key === 'status') {
-      if (!RUN_STATUSES.includes(t.str.toUpperCase())) {
-        fail(t, `unknown run status ${describe(t)}`, `Statuses are ${RUN_STATUSES.join(', ')}.`);
+      if (!(RUN_STATUSES as readonly string[]).includes(t.str.toUpperCase())) {
+        fail(t, `unknown run status ${describeToken(t)}`, `Statuses are ${RUN_STATUSES.join(', ')}.`);
       }
       return t.str.toUpperCase();
     }
@@ -377,7 +393,7 @@ function parseTokens(src: Source, toks: Token[]): FilterExpr {
   const t = toks[i];
   if (is('punct', ')')) fail(t, `unbalanced ')'`, 'Remove it or add the matching (.');
   if (t.kind !== 'eof') {
-    fail(t, `expected AND, OR or the end of the filter after '${toks[i - 1].text}', got ${describe(t)}`);
+    fail(t, `expected AND, OR or the end of the filter after '${toks[i - 1].text}', got ${describeToken(t)}`);
   }
   return expr;
 }
@@ -533,9 +549,8 @@ export function formatKey(entity: Entity, key: string): string {
 
 function formatValue(v: string | number): string {
   if (typeof v === 'string') return `'${v.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
-  if (!Number.isFinite(v))
-    throw new CellarError('INVALID_FILTER', `A filter cannot express the number ${v}.`);
-  return String(v);
+  if (Number.isFinite(v)) return String(v);
+  throw new CellarError('INVALID_FILTER', `A filter cannot express the number ${v}.`);
 }
 
 /**

@@ -16,7 +16,7 @@
  */
 import { CellarError } from '../errors.js';
 import {
-  describe,
+  describeToken,
   numericParam,
   resolveKey,
   runValue,
@@ -86,7 +86,7 @@ export function parseOrderBy(orderBy: string | string[] | undefined): OrderClaus
       if (sep.kind === 'eof') break;
       if (sep.kind !== 'punct' || sep.str !== ',') {
         const expected = hasDir ? "',' or the end" : "ASC, DESC, ',' or the end";
-        syntaxError(src, sep, `expected ${expected} after '${keyTok.text}', got ${describe(sep)}`);
+        syntaxError(src, sep, `expected ${expected} after '${keyTok.text}', got ${describeToken(sep)}`);
       }
     }
   });

@@ -15,8 +15,7 @@ import { stringifyParam, validateStatus } from './validate.js';
 
 /** Metrics given as `{ key: value }` or as explicit points. */
 export type MetricsInput =
-  | Record<string, number>
-  | Array<{ key: string; value: number; step?: number; timestamp?: number }>;
+  Record<string, number> | Array<{ key: string; value: number; step?: number; timestamp?: number }>;
 
 /** What `logArtifact` accepts: a local file or folder path, or named in-memory data. */
 export type ArtifactInput = string | { name: string; data: string | Uint8Array | object; kind?: string };
@@ -60,6 +59,15 @@ export class ActiveRun {
     };
     p.then(remove, remove);
     return p;
+  }
+
+  private queue: Promise<unknown> = Promise.resolve();
+
+  /** Runs background work (autolog) after the work queued before it, in order, and tracks it. */
+  enqueue<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => undefined);
+    return this.track(next);
   }
 
   /** Waits for background logging (autolog) of this run to finish. */
@@ -124,9 +132,17 @@ export class ActiveRun {
         timestamp: p.timestamp ?? now,
       }));
     } else if (metrics !== null && typeof metrics === 'object') {
-      points = Object.entries(metrics).map(([key, value]) => ({ key, value, step: step ?? 0, timestamp: now }));
+      points = Object.entries(metrics).map(([key, value]) => ({
+        key,
+        value,
+        step: step ?? 0,
+        timestamp: now,
+      }));
     } else {
-      throw new CellarError('INVALID_PARAMETER', 'logMetrics takes { key: value } or an array of { key, value, step? }.');
+      throw new CellarError(
+        'INVALID_PARAMETER',
+        'logMetrics takes { key: value } or an array of { key, value, step? }.',
+      );
     }
     await this.tracking.logBatch(this.id, { metrics: points });
   }
@@ -162,12 +178,16 @@ export class ActiveRun {
       try {
         st = statSync(input);
       } catch {
-        throw new CellarError('NOT_FOUND', `No file or folder at ${input}: check the path passed to logArtifact.`);
+        throw new CellarError(
+          'NOT_FOUND',
+          `No file or folder at ${input}: check the path passed to logArtifact.`,
+        );
       }
       if (st.isDirectory()) {
         const files = listLocalDirectory(input);
         const out: ArtifactInfo[] = [];
-        for (const f of files) out.push(await this.tracking.logArtifactFile(this.id, `${prefix}${f.rel}`, f.abs));
+        for (const f of files)
+          out.push(await this.tracking.logArtifactFile(this.id, `${prefix}${f.rel}`, f.abs));
         return out;
       }
       return [await this.tracking.logArtifactFile(this.id, `${prefix}${basename(input)}`, input)];
@@ -181,7 +201,8 @@ export class ActiveRun {
     if (typeof data === 'string' || data instanceof Uint8Array) bytes = data;
     else {
       bytes = JSON.stringify(data, null, 2);
-      if (bytes === undefined) throw new CellarError('INVALID_PARAMETER', `Artifact "${input.name}" data is not JSON-able.`);
+      if (bytes === undefined)
+        throw new CellarError('INVALID_PARAMETER', `Artifact "${input.name}" data is not JSON-able.`);
       kind = input.kind ?? 'json';
     }
     return [await this.tracking.logArtifactBytes(this.id, `${prefix}${input.name}`, bytes, kind)];
@@ -209,12 +230,24 @@ export class ActiveRun {
       try {
         doc = JSON.parse(readFileSync(notebook, 'utf8'));
       } catch (e) {
-        throw new CellarError('INVALID_INPUT', `Cannot read the notebook ${notebook}: ${(e as Error).message}`);
+        throw new CellarError(
+          'INVALID_INPUT',
+          `Cannot read the notebook ${notebook}: ${(e as Error).message}`,
+        );
       }
     }
     const nb = doc as { nbformat?: unknown; cells?: unknown; metadata?: unknown };
-    if (!nb || typeof nb !== 'object' || nb.nbformat !== 4 || !Array.isArray(nb.cells) || typeof nb.metadata !== 'object') {
-      throw new CellarError('INVALID_INPUT', 'The notebook snapshot is not an nbformat 4 document (needs nbformat: 4, cells, metadata).');
+    if (
+      !nb ||
+      typeof nb !== 'object' ||
+      nb.nbformat !== 4 ||
+      !Array.isArray(nb.cells) ||
+      typeof nb.metadata !== 'object'
+    ) {
+      throw new CellarError(
+        'INVALID_INPUT',
+        'The notebook snapshot is not an nbformat 4 document (needs nbformat: 4, cells, metadata).',
+      );
     }
     const path = `notebook/${name.endsWith('.ipynb') ? name : `${name}.ipynb`}`;
     return (await this.logArtifact({ name: path, data: JSON.stringify(doc, null, 1), kind: 'notebook' }))[0]!;
@@ -227,8 +260,18 @@ export class ActiveRun {
    * @throws CellarError INVALID_INPUT when it is not a valid cellar model
    */
   async logModel(model: { toJSON(): ModelJSON } | ModelJSON, artifactPath = 'model'): Promise<ArtifactInfo> {
-    const json = validateModelJSON(typeof (model as { toJSON?: unknown }).toJSON === 'function' ? (model as { toJSON(): ModelJSON }).toJSON() : model);
-    return (await this.logArtifact({ name: `${artifactPath}/model.json`, data: JSON.stringify(json, null, 2), kind: 'model' }))[0]!;
+    const json = validateModelJSON(
+      typeof (model as { toJSON?: unknown }).toJSON === 'function'
+        ? (model as { toJSON(): ModelJSON }).toJSON()
+        : model,
+    );
+    return (
+      await this.logArtifact({
+        name: `${artifactPath}/model.json`,
+        data: JSON.stringify(json, null, 2),
+        kind: 'model',
+      })
+    )[0]!;
   }
 
   /** Records a dataset the run consumed (its fingerprint, shape and schema) for lineage. */

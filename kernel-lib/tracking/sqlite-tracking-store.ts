@@ -57,11 +57,15 @@ function encodePageToken(offset: number): string {
 function decodePageToken(token: string): number {
   try {
     const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { offset?: unknown };
-    if (typeof parsed.offset === 'number' && Number.isSafeInteger(parsed.offset) && parsed.offset >= 0) return parsed.offset;
+    if (typeof parsed.offset === 'number' && Number.isSafeInteger(parsed.offset) && parsed.offset >= 0)
+      return parsed.offset;
   } catch {
     // fall through to the error below
   }
-  throw new CellarError('INVALID_PARAMETER', `Invalid page token "${token}": pass back the nextPageToken of a previous search.`);
+  throw new CellarError(
+    'INVALID_PARAMETER',
+    `Invalid page token "${token}": pass back the nextPageToken of a previous search.`,
+  );
 }
 
 function experimentId(id: string): number {
@@ -106,7 +110,9 @@ export class SqliteTrackingStore implements TrackingStore {
 
   private createExperimentSync(name: string, tags: Record<string, string> = {}): Experiment {
     validateName('experiment', name);
-    const tagEntries = Object.entries(tags).map(([k, v]) => [validateKey('tag', k), stringifyTag(k, v)] as const);
+    const tagEntries = Object.entries(tags).map(
+      ([k, v]) => [validateKey('tag', k), stringifyTag(k, v)] as const,
+    );
     const id = writeTx(this.db, 'create an experiment', () => {
       if (this.db.prepare('SELECT 1 FROM experiments WHERE name = ?').get(name)) {
         throw new CellarError('ALREADY_EXISTS', `An experiment named "${name}" already exists.`, { name });
@@ -115,7 +121,9 @@ export class SqliteTrackingStore implements TrackingStore {
       const info = this.db
         .prepare('INSERT INTO experiments (name, created_at, updated_at) VALUES (?, ?, ?)')
         .run(name, now, now);
-      const insertTag = this.db.prepare('INSERT INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?)');
+      const insertTag = this.db.prepare(
+        'INSERT INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?)',
+      );
       for (const [k, v] of tagEntries) insertTag.run(info.lastInsertRowid, k, v);
       return Number(info.lastInsertRowid);
     });
@@ -124,8 +132,7 @@ export class SqliteTrackingStore implements TrackingStore {
 
   private getExperimentSync(id: string): Experiment {
     const row = this.db.prepare('SELECT * FROM experiments WHERE experiment_id = ?').get(experimentId(id)) as
-      | ExperimentRow
-      | undefined;
+      ExperimentRow | undefined;
     if (!row) throw new CellarError('NOT_FOUND', `No experiment with id "${id}".`, { experimentId: id });
     return this.experimentFromRow(row);
   }
@@ -137,7 +144,8 @@ export class SqliteTrackingStore implements TrackingStore {
 
   /** Synchronous lookup by name (used by the SDK's exit hooks and CLI). */
   getExperimentByNameSync(name: string): Experiment | null {
-    const row = this.db.prepare('SELECT * FROM experiments WHERE name = ?').get(name) as ExperimentRow | undefined;
+    const row = this.db.prepare('SELECT * FROM experiments WHERE name = ?').get(name) as
+      ExperimentRow | undefined;
     return row ? this.experimentFromRow(row) : null;
   }
 
@@ -152,7 +160,10 @@ export class SqliteTrackingStore implements TrackingStore {
     const existing = this.getExperimentByNameSync(name);
     if (existing) {
       if (existing.lifecycleStage === 'deleted') {
-        throw new CellarError('INVALID_STATE', `Experiment "${name}" is deleted; restore it or choose another name.`);
+        throw new CellarError(
+          'INVALID_STATE',
+          `Experiment "${name}" is deleted; restore it or choose another name.`,
+        );
       }
       return existing;
     }
@@ -168,7 +179,9 @@ export class SqliteTrackingStore implements TrackingStore {
   async listExperiments(opts: { viewType?: 'active' | 'deleted' | 'all' } = {}): Promise<Experiment[]> {
     const view = opts.viewType ?? 'active';
     const rows = this.db
-      .prepare(`SELECT * FROM experiments ${view === 'all' ? '' : 'WHERE lifecycle_stage = ?'} ORDER BY experiment_id`)
+      .prepare(
+        `SELECT * FROM experiments ${view === 'all' ? '' : 'WHERE lifecycle_stage = ?'} ORDER BY experiment_id`,
+      )
       .all(...(view === 'all' ? [] : [view])) as ExperimentRow[];
     return rows.map((r) => this.experimentFromRow(r));
   }
@@ -201,7 +214,10 @@ export class SqliteTrackingStore implements TrackingStore {
 
   private runRow(runId: string): RunRow {
     if (typeof runId !== 'string' || runId === '') {
-      throw new CellarError('INVALID_PARAMETER', `A run id must be a non-empty string, got ${JSON.stringify(runId)}.`);
+      throw new CellarError(
+        'INVALID_PARAMETER',
+        `A run id must be a non-empty string, got ${JSON.stringify(runId)}.`,
+      );
     }
     const row = this.db.prepare('SELECT * FROM runs WHERE run_id = ?').get(runId) as RunRow | undefined;
     if (!row) throw new CellarError('NOT_FOUND', `No run with id "${runId}".`, { runId });
@@ -226,7 +242,10 @@ export class SqliteTrackingStore implements TrackingStore {
   }
 
   /** Loads params, latest metrics and tags of many runs with three queries. */
-  private runDataFor(runIds: string[], experimentIds?: number[]): Map<string, Pick<RunData, 'params' | 'metrics' | 'tags'>> {
+  private runDataFor(
+    runIds: string[],
+    experimentIds?: number[],
+  ): Map<string, Pick<RunData, 'params' | 'metrics' | 'tags'>> {
     const out = new Map<string, Pick<RunData, 'params' | 'metrics' | 'tags'>>();
     for (const id of runIds) out.set(id, { params: {}, metrics: {}, tags: {} });
     const where =
@@ -236,9 +255,10 @@ export class SqliteTrackingStore implements TrackingStore {
     const args = experimentIds ?? runIds;
     if (args.length === 0) return out;
     const fill = (table: string, field: 'params' | 'metrics' | 'tags'): void => {
-      const rows = this.db.prepare(`SELECT run_id, key, value FROM ${table} WHERE ${where}`).raw().all(...args) as Array<
-        [string, string, string | number]
-      >;
+      const rows = this.db
+        .prepare(`SELECT run_id, key, value FROM ${table} WHERE ${where}`)
+        .raw()
+        .all(...args) as Array<[string, string, string | number]>;
       for (const [id, key, value] of rows) {
         const target = out.get(id);
         if (target) (target[field] as Record<string, string | number>)[key] = value;
@@ -253,21 +273,28 @@ export class SqliteTrackingStore implements TrackingStore {
   /** Synchronous create (used by the SDK). */
   createRunSync(opts: CreateRunOptions): RunData {
     const expId = experimentId(opts.experimentId);
-    const tags = Object.entries(opts.tags ?? {}).map(([k, v]) => [validateKey('tag', k), stringifyTag(k, v)] as const);
+    const tags = Object.entries(opts.tags ?? {}).map(
+      ([k, v]) => [validateKey('tag', k), stringifyTag(k, v)] as const,
+    );
     if (opts.runName !== undefined && opts.runName !== null) validateName('run', opts.runName);
     const runId = randomUUID().replace(/-/g, '');
     const start = opts.startTime ?? Date.now();
     writeTx(this.db, 'start a run', () => {
-      const exp = this.db.prepare('SELECT lifecycle_stage FROM experiments WHERE experiment_id = ?').get(expId) as
-        | { lifecycle_stage: string }
-        | undefined;
+      const exp = this.db
+        .prepare('SELECT lifecycle_stage FROM experiments WHERE experiment_id = ?')
+        .get(expId) as { lifecycle_stage: string } | undefined;
       if (!exp) throw new CellarError('NOT_FOUND', `No experiment with id "${opts.experimentId}".`);
       if (exp.lifecycle_stage !== 'active') {
-        throw new CellarError('INVALID_STATE', `Experiment "${opts.experimentId}" is deleted; runs cannot be added to it.`);
+        throw new CellarError(
+          'INVALID_STATE',
+          `Experiment "${opts.experimentId}" is deleted; runs cannot be added to it.`,
+        );
       }
       if (opts.parentRunId) {
         if (!this.db.prepare('SELECT 1 FROM runs WHERE run_id = ?').get(opts.parentRunId)) {
-          throw new CellarError('NOT_FOUND', `Parent run "${opts.parentRunId}" does not exist.`, { runId: opts.parentRunId });
+          throw new CellarError('NOT_FOUND', `Parent run "${opts.parentRunId}" does not exist.`, {
+            runId: opts.parentRunId,
+          });
         }
       }
       const owner = opts.owner ?? null;
@@ -276,8 +303,19 @@ export class SqliteTrackingStore implements TrackingStore {
           `INSERT INTO runs (run_id, experiment_id, run_name, status, start_time, parent_run_id, owner_host, owner_pid, owner_started)
            VALUES (?, ?, ?, 'RUNNING', ?, ?, ?, ?, ?)`,
         )
-        .run(runId, expId, opts.runName ?? null, start, opts.parentRunId ?? null, owner?.host ?? null, owner?.pid ?? null, owner?.started ?? null);
-      const insertTag = this.db.prepare('INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value');
+        .run(
+          runId,
+          expId,
+          opts.runName ?? null,
+          start,
+          opts.parentRunId ?? null,
+          owner?.host ?? null,
+          owner?.pid ?? null,
+          owner?.started ?? null,
+        );
+      const insertTag = this.db.prepare(
+        'INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value',
+      );
       for (const [k, v] of tags) insertTag.run(runId, k, v);
       if (opts.parentRunId) insertTag.run(runId, 'mlflow.parentRunId', opts.parentRunId);
     });
@@ -303,7 +341,9 @@ export class SqliteTrackingStore implements TrackingStore {
     this.runRow(runId);
     writeTx(this.db, 'end a run', () => {
       this.db
-        .prepare('UPDATE runs SET status = ?, end_time = COALESCE(end_time, ?), owner_pid = NULL WHERE run_id = ?')
+        .prepare(
+          'UPDATE runs SET status = ?, end_time = COALESCE(end_time, ?), owner_pid = NULL WHERE run_id = ?',
+        )
         .run(s, endTime, runId);
     });
     return this.toRunData(this.runRow(runId));
@@ -328,9 +368,12 @@ export class SqliteTrackingStore implements TrackingStore {
     const params = Object.entries(batch.params ?? {});
     for (const [k, v] of params) {
       validateKey('param', k);
-      if (typeof v !== 'string') throw new CellarError('INVALID_PARAMETER', `Param "${k}" must be stored as a string.`);
+      if (typeof v !== 'string')
+        throw new CellarError('INVALID_PARAMETER', `Param "${k}" must be stored as a string.`);
     }
-    const tags = Object.entries(batch.tags ?? {}).map(([k, v]) => [validateKey('tag', k), stringifyTag(k, v)] as const);
+    const tags = Object.entries(batch.tags ?? {}).map(
+      ([k, v]) => [validateKey('tag', k), stringifyTag(k, v)] as const,
+    );
     const metrics = batch.metrics ?? [];
     const latest = new Map<string, MetricPoint>();
     for (const p of metrics) {
@@ -339,18 +382,23 @@ export class SqliteTrackingStore implements TrackingStore {
       if (
         !cur ||
         p.step > cur.step ||
-        (p.step === cur.step && (p.timestamp > cur.timestamp || (p.timestamp === cur.timestamp && p.value > cur.value)))
+        (p.step === cur.step &&
+          (p.timestamp > cur.timestamp || (p.timestamp === cur.timestamp && p.value > cur.value)))
       ) {
         latest.set(p.key, p);
       }
     }
     const run = this.runRow(runId);
     if (run.lifecycle_stage === 'deleted') {
-      throw new CellarError('INVALID_STATE', `Run "${runId}" is deleted; restore it before logging to it.`, { runId });
+      throw new CellarError('INVALID_STATE', `Run "${runId}" is deleted; restore it before logging to it.`, {
+        runId,
+      });
     }
     writeTx(this.db, 'log to a run', () => {
       if (params.length > 0) {
-        const insert = this.db.prepare('INSERT INTO params (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING');
+        const insert = this.db.prepare(
+          'INSERT INTO params (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+        );
         const read = this.db.prepare('SELECT value FROM params WHERE run_id = ? AND key = ?').pluck();
         for (const [k, v] of params) {
           insert.run(runId, k, v);
@@ -366,7 +414,9 @@ export class SqliteTrackingStore implements TrackingStore {
         }
       }
       if (metrics.length > 0) {
-        const insert = this.db.prepare('INSERT INTO metrics (run_id, key, value, step, timestamp) VALUES (?, ?, ?, ?, ?)');
+        const insert = this.db.prepare(
+          'INSERT INTO metrics (run_id, key, value, step, timestamp) VALUES (?, ?, ?, ?, ?)',
+        );
         for (const p of metrics) insert.run(runId, p.key, p.value, p.step, p.timestamp);
         const upsert = this.db.prepare(
           `INSERT INTO latest_metrics (run_id, key, value, step, timestamp) VALUES (?, ?, ?, ?, ?)
@@ -393,7 +443,9 @@ export class SqliteTrackingStore implements TrackingStore {
   async getMetricHistory(runId: string, key: string): Promise<MetricPoint[]> {
     this.runRow(runId);
     return this.db
-      .prepare('SELECT key, value, step, timestamp FROM metrics WHERE run_id = ? AND key = ? ORDER BY step, timestamp, rowid')
+      .prepare(
+        'SELECT key, value, step, timestamp FROM metrics WHERE run_id = ? AND key = ? ORDER BY step, timestamp, rowid',
+      )
       .all(runId, key) as MetricPoint[];
   }
 
@@ -403,7 +455,10 @@ export class SqliteTrackingStore implements TrackingStore {
     const order = compareRuns(parseOrderBy(query.orderBy));
     const maxResults = query.maxResults ?? 1000;
     if (!Number.isSafeInteger(maxResults) || maxResults < 1 || maxResults > MAX_RESULTS_LIMIT) {
-      throw new CellarError('INVALID_PARAMETER', `maxResults must be an integer from 1 to ${MAX_RESULTS_LIMIT}, got ${String(maxResults)}.`);
+      throw new CellarError(
+        'INVALID_PARAMETER',
+        `maxResults must be an integer from 1 to ${MAX_RESULTS_LIMIT}, got ${String(maxResults)}.`,
+      );
     }
     const offset = query.pageToken ? decodePageToken(query.pageToken) : 0;
     const view = query.viewType ?? 'active';
@@ -480,7 +535,13 @@ export class SqliteTrackingStore implements TrackingStore {
 
   // ---------------------------------------------------------------- artifacts and inputs
 
-  private indexArtifact(runId: string, path: string, digest: string, size: number, kind: string): ArtifactInfo {
+  private indexArtifact(
+    runId: string,
+    path: string,
+    digest: string,
+    size: number,
+    kind: string,
+  ): ArtifactInfo {
     const createdAt = Date.now();
     writeTx(this.db, 'record an artifact', () => {
       this.db
@@ -497,7 +558,9 @@ export class SqliteTrackingStore implements TrackingStore {
   private checkWritableRun(runId: string): void {
     const run = this.runRow(runId);
     if (run.lifecycle_stage === 'deleted') {
-      throw new CellarError('INVALID_STATE', `Run "${runId}" is deleted; restore it before logging to it.`, { runId });
+      throw new CellarError('INVALID_STATE', `Run "${runId}" is deleted; restore it before logging to it.`, {
+        runId,
+      });
     }
   }
 
@@ -510,12 +573,22 @@ export class SqliteTrackingStore implements TrackingStore {
   }
 
   /** {@inheritDoc TrackingStore.logArtifactBytes} */
-  async logArtifactBytes(runId: string, path: string, data: Uint8Array | string, kind = 'file'): Promise<ArtifactInfo> {
+  async logArtifactBytes(
+    runId: string,
+    path: string,
+    data: Uint8Array | string,
+    kind = 'file',
+  ): Promise<ArtifactInfo> {
     return this.logArtifactBytesSync(runId, path, data, kind);
   }
 
   /** {@inheritDoc TrackingStore.logArtifactFile} */
-  async logArtifactFile(runId: string, path: string, localFile: string, kind = 'file'): Promise<ArtifactInfo> {
+  async logArtifactFile(
+    runId: string,
+    path: string,
+    localFile: string,
+    kind = 'file',
+  ): Promise<ArtifactInfo> {
     const p = validateArtifactPath(path);
     this.checkWritableRun(runId);
     const blob = this.blobs.putFile(localFile);
@@ -526,7 +599,9 @@ export class SqliteTrackingStore implements TrackingStore {
   async listArtifacts(runId: string, prefix?: string): Promise<ArtifactInfo[]> {
     this.runRow(runId);
     const rows = this.db
-      .prepare('SELECT path, digest, size, kind, created_at AS createdAt FROM run_artifacts WHERE run_id = ? ORDER BY path')
+      .prepare(
+        'SELECT path, digest, size, kind, created_at AS createdAt FROM run_artifacts WHERE run_id = ? ORDER BY path',
+      )
       .all(runId) as ArtifactInfo[];
     if (prefix === undefined || prefix === '') return rows;
     const p = validateArtifactPath(prefix);
@@ -537,9 +612,10 @@ export class SqliteTrackingStore implements TrackingStore {
   artifactDigest(runId: string, path: string): string {
     const p = validateArtifactPath(path);
     this.runRow(runId);
-    const digest = this.db.prepare('SELECT digest FROM run_artifacts WHERE run_id = ? AND path = ?').pluck().get(runId, p) as
-      | string
-      | undefined;
+    const digest = this.db
+      .prepare('SELECT digest FROM run_artifacts WHERE run_id = ? AND path = ?')
+      .pluck()
+      .get(runId, p) as string | undefined;
     if (digest === undefined) {
       throw new CellarError('NOT_FOUND', `Run "${runId}" has no artifact "${p}".`, { runId, path: p });
     }
@@ -560,7 +636,15 @@ export class SqliteTrackingStore implements TrackingStore {
           `INSERT INTO run_inputs (run_id, fingerprint, context, n_rows, n_cols, schema_json, created_at)
            VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
         )
-        .run(runId, input.fingerprint, input.context, input.nRows, input.nCols, JSON.stringify(input.schema ?? null), Date.now());
+        .run(
+          runId,
+          input.fingerprint,
+          input.context,
+          input.nRows,
+          input.nCols,
+          JSON.stringify(input.schema ?? null),
+          Date.now(),
+        );
     });
   }
 
@@ -573,8 +657,16 @@ export class SqliteTrackingStore implements TrackingStore {
   async listInputs(runId: string): Promise<RunInput[]> {
     this.runRow(runId);
     const rows = this.db
-      .prepare('SELECT fingerprint, context, n_rows, n_cols, schema_json FROM run_inputs WHERE run_id = ? ORDER BY created_at')
-      .all(runId) as Array<{ fingerprint: string; context: string; n_rows: number | null; n_cols: number | null; schema_json: string }>;
+      .prepare(
+        'SELECT fingerprint, context, n_rows, n_cols, schema_json FROM run_inputs WHERE run_id = ? ORDER BY created_at',
+      )
+      .all(runId) as Array<{
+      fingerprint: string;
+      context: string;
+      n_rows: number | null;
+      n_cols: number | null;
+      schema_json: string;
+    }>;
     return rows.map((r) => ({
       fingerprint: r.fingerprint,
       context: r.context,
@@ -590,8 +682,15 @@ export class SqliteTrackingStore implements TrackingStore {
   reapDeadRunsSync(): string[] {
     const me = currentProcess();
     const rows = this.db
-      .prepare("SELECT run_id, owner_host, owner_pid, owner_started FROM runs WHERE status = 'RUNNING' AND owner_pid IS NOT NULL")
-      .all() as Array<{ run_id: string; owner_host: string; owner_pid: number; owner_started: string | null }>;
+      .prepare(
+        "SELECT run_id, owner_host, owner_pid, owner_started FROM runs WHERE status = 'RUNNING' AND owner_pid IS NOT NULL",
+      )
+      .all() as Array<{
+      run_id: string;
+      owner_host: string;
+      owner_pid: number;
+      owner_started: string | null;
+    }>;
     const dead = rows.filter(
       (r) =>
         !(r.owner_pid === me.pid && r.owner_host === me.host && (r.owner_started ?? '') === me.started) &&

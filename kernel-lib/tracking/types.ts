@@ -125,7 +125,12 @@ export interface TrackingStore {
   restoreRun(runId: string): Promise<void>;
   deleteTag(runId: string, key: string): Promise<void>;
 
-  logArtifactBytes(runId: string, path: string, data: Uint8Array | string, kind?: string): Promise<ArtifactInfo>;
+  logArtifactBytes(
+    runId: string,
+    path: string,
+    data: Uint8Array | string,
+    kind?: string,
+  ): Promise<ArtifactInfo>;
   logArtifactFile(runId: string, path: string, localFile: string, kind?: string): Promise<ArtifactInfo>;
   listArtifacts(runId: string, prefix?: string): Promise<ArtifactInfo[]>;
   readArtifact(runId: string, path: string): Promise<Buffer>;

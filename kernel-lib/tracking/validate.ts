@@ -24,10 +24,16 @@ const KEY_PATTERN = /^[\w\-. /:]+$/u;
  */
 export function validateKey(kind: 'param' | 'metric' | 'tag', key: unknown): string {
   if (typeof key !== 'string' || key.length === 0) {
-    throw new CellarError('INVALID_PARAMETER', `A ${kind} key must be a non-empty string, got ${JSON.stringify(key)}.`);
+    throw new CellarError(
+      'INVALID_PARAMETER',
+      `A ${kind} key must be a non-empty string, got ${JSON.stringify(key)}.`,
+    );
   }
   if (key.length > MAX_KEY_LENGTH) {
-    throw new CellarError('INVALID_PARAMETER', `The ${kind} key "${key.slice(0, 40)}…" is ${key.length} characters; the limit is ${MAX_KEY_LENGTH}.`);
+    throw new CellarError(
+      'INVALID_PARAMETER',
+      `The ${kind} key "${key.slice(0, 40)}…" is ${key.length} characters; the limit is ${MAX_KEY_LENGTH}.`,
+    );
   }
   if (!KEY_PATTERN.test(key) || key.startsWith('/') || key.split('/').includes('..')) {
     throw new CellarError(
@@ -44,15 +50,24 @@ export function validateKey(kind: 'param' | 'metric' | 'tag', key: unknown): str
 export function stringifyParam(key: string, value: unknown): string {
   let text: string;
   if (typeof value === 'string') text = value;
-  else if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') text = String(value);
+  else if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    text = String(value);
   else if (value === null) text = 'None';
   else if (value === undefined) {
-    throw new CellarError('INVALID_PARAMETER', `Param "${key}" is undefined; log a value or leave the param out.`, { key });
+    throw new CellarError(
+      'INVALID_PARAMETER',
+      `Param "${key}" is undefined; log a value or leave the param out.`,
+      { key },
+    );
   } else {
     try {
       text = JSON.stringify(value);
     } catch {
-      throw new CellarError('INVALID_PARAMETER', `Param "${key}" cannot be turned into text (circular object?).`, { key });
+      throw new CellarError(
+        'INVALID_PARAMETER',
+        `Param "${key}" cannot be turned into text (circular object?).`,
+        { key },
+      );
     }
   }
   if (text.length > MAX_PARAM_VALUE_LENGTH) {
@@ -72,7 +87,11 @@ export function stringifyTag(key: string, value: unknown): string {
   }
   const text = String(value);
   if (text.length > MAX_TAG_VALUE_LENGTH) {
-    throw new CellarError('INVALID_PARAMETER', `Tag "${key}" is ${text.length} characters long; the limit is ${MAX_TAG_VALUE_LENGTH}.`, { key });
+    throw new CellarError(
+      'INVALID_PARAMETER',
+      `Tag "${key}" is ${text.length} characters long; the limit is ${MAX_TAG_VALUE_LENGTH}.`,
+      { key },
+    );
   }
   return text;
 }
@@ -94,10 +113,16 @@ export function validateMetric(point: MetricPoint): MetricPoint {
     );
   }
   if (!Number.isSafeInteger(point.step)) {
-    throw new CellarError('INVALID_PARAMETER', `Metric "${point.key}" has step ${String(point.step)}; steps are integers.`);
+    throw new CellarError(
+      'INVALID_PARAMETER',
+      `Metric "${point.key}" has step ${String(point.step)}; steps are integers.`,
+    );
   }
   if (!Number.isFinite(point.timestamp)) {
-    throw new CellarError('INVALID_PARAMETER', `Metric "${point.key}" has an invalid timestamp ${String(point.timestamp)}.`);
+    throw new CellarError(
+      'INVALID_PARAMETER',
+      `Metric "${point.key}" has an invalid timestamp ${String(point.timestamp)}.`,
+    );
   }
   return point;
 }
@@ -116,11 +141,17 @@ export function validateStatus(status: unknown): RunStatus {
 /** Checks an experiment or registered-model name (non-empty, ≤ 250 chars, no control characters). */
 export function validateName(kind: string, name: unknown): string {
   if (typeof name !== 'string' || name.trim() === '') {
-    throw new CellarError('INVALID_PARAMETER', `A ${kind} name must be a non-empty string, got ${JSON.stringify(name)}.`);
+    throw new CellarError(
+      'INVALID_PARAMETER',
+      `A ${kind} name must be a non-empty string, got ${JSON.stringify(name)}.`,
+    );
   }
   // eslint-disable-next-line no-control-regex
   if (name.length > MAX_KEY_LENGTH || /[\u0000-\u001f\u007f]/.test(name)) {
-    throw new CellarError('INVALID_PARAMETER', `The ${kind} name ${JSON.stringify(name)} is too long or has control characters.`);
+    throw new CellarError(
+      'INVALID_PARAMETER',
+      `The ${kind} name ${JSON.stringify(name)} is too long or has control characters.`,
+    );
   }
   return name;
 }

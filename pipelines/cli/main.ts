@@ -34,7 +34,10 @@ The store is --store DIR, else CELLAR_URI, else the nearest .cellar/ above the w
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('cellar')
     .description('cellar: run tracking, model registry, features and pipelines for TypeScript notebooks')
-    .option('--store <dir>', 'project or .cellar directory to use (default: CELLAR_URI, else the nearest .cellar/)')
+    .option(
+      '--store <dir>',
+      'project or .cellar directory to use (default: CELLAR_URI, else the nearest .cellar/)',
+    )
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', EXIT_HELP)
     .exitOverride()
@@ -65,7 +68,12 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     return ctx.exitCode;
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.OK;
+      if (
+        e.code === 'commander.helpDisplayed' ||
+        e.code === 'commander.version' ||
+        e.code === 'commander.help'
+      )
+        return EXIT.OK;
       return EXIT.USAGE;
     }
     return reportError(io, e, json);

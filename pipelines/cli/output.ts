@@ -65,19 +65,29 @@ export function printJson(io: Io, value: unknown): void {
   io.out(JSON.stringify(value, null, 2) + '\n');
 }
 
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/g;
+
 function cell(v: unknown): string {
   if (v === null || v === undefined) return '';
-  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v.toPrecision(6).replace(/\.?0+$/, '');
+  if (typeof v === 'number') {
+    if (Number.isInteger(v)) return String(v);
+    const text = v.toPrecision(6);
+    return text.includes('.') && !text.includes('e') ? text.replace(/\.?0+$/, '') : text;
+  }
   // Control characters would let a stored name rewrite the terminal: show them escaped.
-  // eslint-disable-next-line no-control-regex
-  return String(v).replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return String(v).replace(CONTROL_CHARS, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 /** Prints rows as an aligned text table with a header. */
 export function printTable(io: Io, headers: string[], rows: unknown[][]): void {
   const text = rows.map((r) => r.map(cell));
   const widths = headers.map((h, i) => Math.max(h.length, ...text.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd() + '\n';
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd() + '\n';
   io.out(line(headers));
   for (const r of text) io.out(line(r));
   if (rows.length === 0) io.out('(none)\n');

@@ -253,7 +253,10 @@ print('driver: wrote', out, 'failure' if failure else 'ok', flush=True)
  * const run = await executeNotebook('notebooks/quickstart.ipynb', { cwd: tmp, env: { CELLAR_URI: store } });
  * expect(run.errors()).toEqual([]);
  */
-export async function executeNotebook(notebookPath: string, options: ExecuteOptions = {}): Promise<ExecutedNotebook> {
+export async function executeNotebook(
+  notebookPath: string,
+  options: ExecuteOptions = {},
+): Promise<ExecutedNotebook> {
   if (!hasJupyter()) throw new Error(JUPYTER_MISSING_MESSAGE);
   const timeoutMs = options.timeoutMs ?? 240_000;
   const ownDirs = options.jupyterDirs === undefined;
@@ -338,11 +341,23 @@ function wrapNotebook(notebook: NotebookJson, outputPath: string, log: string): 
       }
       const status = (cell.metadata['cellar_test'] as { status?: string } | undefined)?.status;
       if (errorOutputs.length === 0 && status !== undefined && status !== 'ok') {
-        found.push({ cellIndex, source, ename: `reply:${status}`, evalue: streamText('stderr', cellIndex), traceback: '' });
+        found.push({
+          cellIndex,
+          source,
+          ename: `reply:${status}`,
+          evalue: streamText('stderr', cellIndex),
+          traceback: '',
+        });
       }
     });
     if (failure !== null && found.length === 0) {
-      found.push({ cellIndex: -1, source: '', ename: 'ExecutionFailed', evalue: stripAnsi(failure), traceback: log });
+      found.push({
+        cellIndex: -1,
+        source: '',
+        ename: 'ExecutionFailed',
+        evalue: stripAnsi(failure),
+        traceback: log,
+      });
     }
     return found;
   };

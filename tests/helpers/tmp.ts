@@ -24,6 +24,7 @@ export function cleanupTmp(): void {
 /** Absolute path of the built ESM entry; throws a clear error when the package is not built. */
 export function builtEntry(): string {
   const p = join(REPO_ROOT, 'dist', 'esm', 'kernel-lib', 'index.js');
-  if (!existsSync(p)) throw new Error(`${p} is missing: run \`npm run build\` before the tests (npm test does).`);
+  if (!existsSync(p))
+    throw new Error(`${p} is missing: run \`npm run build\` before the tests (npm test does).`);
   return p;
 }

@@ -33,21 +33,31 @@ export function registerDemoCommand(program: Command, ctx: CliContext): void {
     .action(async (opts: { rows: string; seed: string; modelName: string; json?: boolean }) => {
       const rowsN = Number(opts.rows);
       const seed = Number(opts.seed);
-      if (!Number.isSafeInteger(rowsN) || rowsN < 10) throw new CellarError('INVALID_PARAMETER', '--rows must be an integer >= 10.');
-      if (!Number.isSafeInteger(seed)) throw new CellarError('INVALID_PARAMETER', '--seed must be an integer.');
+      if (!Number.isSafeInteger(rowsN) || rowsN < 10)
+        throw new CellarError('INVALID_PARAMETER', '--rows must be an integer >= 10.');
+      if (!Number.isSafeInteger(seed))
+        throw new CellarError('INVALID_PARAMETER', '--seed must be an integer.');
       const store = openStore(ctx.storeDir());
       const data = driverTrainingData({ rows: rowsN, seed });
       const [train, test] = trainTestSplit(data, { testSize: 0.2, seed });
-      const result = await store.withRun({ experiment: 'driver-demo', runName: `elasticnet-seed-${seed}` }, async (run) => {
-        await run.logParams({ rows: rowsN, seed, test_size: 0.2 });
-        const model = new ElasticNet({ alpha: 0.5, l1Ratio: 0.1 }).fit(
-          columns(train),
-          train.map((r) => r.trip_completed),
-        );
-        const metrics = await evaluate(model, columns(test), test.map((r) => r.trip_completed), { prefix: '' });
-        await run.logMetrics({ test_rmse: metrics.rmse, test_mae: metrics.mae, test_r2: metrics.r2 });
-        return { runId: run.id, metrics, coef: model.coef, intercept: model.intercept };
-      });
+      const result = await store.withRun(
+        { experiment: 'driver-demo', runName: `elasticnet-seed-${seed}` },
+        async (run) => {
+          await run.logParams({ rows: rowsN, seed, test_size: 0.2 });
+          const model = new ElasticNet({ alpha: 0.5, l1Ratio: 0.1 }).fit(
+            columns(train),
+            train.map((r) => r.trip_completed),
+          );
+          const metrics = await evaluate(
+            model,
+            columns(test),
+            test.map((r) => r.trip_completed),
+            { prefix: '' },
+          );
+          await run.logMetrics({ test_rmse: metrics.rmse, test_mae: metrics.mae, test_r2: metrics.r2 });
+          return { runId: run.id, metrics, coef: model.coef, intercept: model.intercept };
+        },
+      );
       const mv = await store.registerModel({ name: opts.modelName, runId: result.runId, alias: 'champion' });
       const loaded = await store.loadModel(`models:/${opts.modelName}@champion`);
       const sample = test.slice(0, 3);
@@ -56,7 +66,13 @@ export function registerDemoCommand(program: Command, ctx: CliContext): void {
         runId: result.runId,
         experiment: 'driver-demo',
         metrics: result.metrics,
-        model: { name: mv.name, version: mv.version, alias: 'champion', coef: result.coef, intercept: result.intercept },
+        model: {
+          name: mv.name,
+          version: mv.version,
+          alias: 'champion',
+          coef: result.coef,
+          intercept: result.intercept,
+        },
         samplePredictions: predictions,
         store: store.root,
       };

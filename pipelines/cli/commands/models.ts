@@ -59,7 +59,13 @@ export function registerModelsCommands(program: Command, ctx: CliContext): void 
       printTable(
         ctx.io,
         ['VERSION', 'ALIASES', 'RUN ID', 'CREATED', 'DIGEST'],
-        versions.map((v) => [v.version, v.aliases.map((a) => `@${a}`).join(' '), v.runId, iso(v.createdAt), v.artifactDigest.slice(0, 12)]),
+        versions.map((v) => [
+          v.version,
+          v.aliases.map((a) => `@${a}`).join(' '),
+          v.runId,
+          iso(v.createdAt),
+          v.artifactDigest.slice(0, 12),
+        ]),
       );
     });
 
@@ -71,17 +77,24 @@ export function registerModelsCommands(program: Command, ctx: CliContext): void 
     .argument('[version]', 'version number')
     .option('--delete', 'remove the alias')
     .option('--json', 'print JSON')
-    .action(async (name: string, alias: string, version: string | undefined, opts: { delete?: boolean; json?: boolean }) => {
-      const store = openStore(ctx.storeDir());
-      if (opts.delete) {
-        await store.registry.deleteAlias(name, alias);
-        if (opts.json) printJson(ctx.io, { name, alias, deleted: true });
-        else ctx.io.out(`Removed alias @${alias} of ${name}\n`);
-        return;
-      }
-      const v = validateVersion(version ?? '');
-      await store.setAlias(name, alias, v);
-      if (opts.json) printJson(ctx.io, { name, alias, version: v });
-      else ctx.io.out(`${name}@${alias} -> version ${v}\n`);
-    });
+    .action(
+      async (
+        name: string,
+        alias: string,
+        version: string | undefined,
+        opts: { delete?: boolean; json?: boolean },
+      ) => {
+        const store = openStore(ctx.storeDir());
+        if (opts.delete) {
+          await store.registry.deleteAlias(name, alias);
+          if (opts.json) printJson(ctx.io, { name, alias, deleted: true });
+          else ctx.io.out(`Removed alias @${alias} of ${name}\n`);
+          return;
+        }
+        const v = validateVersion(version ?? '');
+        await store.setAlias(name, alias, v);
+        if (opts.json) printJson(ctx.io, { name, alias, version: v });
+        else ctx.io.out(`${name}@${alias} -> version ${v}\n`);
+      },
+    );
 }

@@ -27,33 +27,41 @@ export function registerRunsCommands(program: Command, ctx: CliContext): void {
     .option('-o, --order-by <clause...>', 'ordering, e.g. "metrics.rmse ASC"')
     .option('-n, --max <count>', 'most runs to show', '100')
     .option('--json', 'print JSON')
-    .action(async (opts: { experiment?: string; filter?: string; orderBy?: string[]; max: string; json?: boolean }) => {
-      const store = openStore(ctx.storeDir());
-      const list = await store.searchRuns({
-        ...(opts.experiment === undefined ? {} : { experiment: opts.experiment }),
-        ...(opts.filter === undefined ? {} : { filter: opts.filter }),
-        ...(opts.orderBy === undefined ? {} : { orderBy: opts.orderBy }),
-        maxResults: parsePositiveInt(opts.max),
-      });
-      if (opts.json) {
-        printJson(ctx.io, { runs: [...list], nextPageToken: list.nextPageToken });
-        return;
-      }
-      const experiments = new Map((await store.listExperiments()).map((e) => [e.id, e.name]));
-      const metricKeys = [...new Set(list.flatMap((r) => Object.keys(r.metrics)))].sort().slice(0, 4);
-      printTable(
-        ctx.io,
-        ['RUN ID', 'EXPERIMENT', 'NAME', 'STATUS', 'STARTED', ...metricKeys],
-        list.map((r) => [
-          r.id,
-          experiments.get(r.experimentId) ?? r.experimentId,
-          r.runName,
-          r.status,
-          iso(r.startTime),
-          ...metricKeys.map((k) => r.metrics[k]),
-        ]),
-      );
-    });
+    .action(
+      async (opts: {
+        experiment?: string;
+        filter?: string;
+        orderBy?: string[];
+        max: string;
+        json?: boolean;
+      }) => {
+        const store = openStore(ctx.storeDir());
+        const list = await store.searchRuns({
+          ...(opts.experiment === undefined ? {} : { experiment: opts.experiment }),
+          ...(opts.filter === undefined ? {} : { filter: opts.filter }),
+          ...(opts.orderBy === undefined ? {} : { orderBy: opts.orderBy }),
+          maxResults: parsePositiveInt(opts.max),
+        });
+        if (opts.json) {
+          printJson(ctx.io, { runs: [...list], nextPageToken: list.nextPageToken });
+          return;
+        }
+        const experiments = new Map((await store.listExperiments()).map((e) => [e.id, e.name]));
+        const metricKeys = [...new Set(list.flatMap((r) => Object.keys(r.metrics)))].sort().slice(0, 4);
+        printTable(
+          ctx.io,
+          ['RUN ID', 'EXPERIMENT', 'NAME', 'STATUS', 'STARTED', ...metricKeys],
+          list.map((r) => [
+            r.id,
+            experiments.get(r.experimentId) ?? r.experimentId,
+            r.runName,
+            r.status,
+            iso(r.startTime),
+            ...metricKeys.map((k) => r.metrics[k]),
+          ]),
+        );
+      },
+    );
 
   runs
     .command('show')
@@ -104,6 +112,11 @@ export function registerRunsCommands(program: Command, ctx: CliContext): void {
       const store = openStore(ctx.storeDir());
       const list = await store.listExperiments();
       if (opts.json) printJson(ctx.io, list);
-      else printTable(ctx.io, ['ID', 'NAME', 'CREATED'], list.map((e) => [e.id, e.name, iso(e.createdAt)]));
+      else
+        printTable(
+          ctx.io,
+          ['ID', 'NAME', 'CREATED'],
+          list.map((e) => [e.id, e.name, iso(e.createdAt)]),
+        );
     });
 }

@@ -2,7 +2,8 @@ import pl from 'nodejs-polars';
 import { isDanfoFrame, isPolarsDataFrame, toDataFrame, toRows } from '../../../kernel-lib/data/frame.js';
 import { CellarError } from '../../../kernel-lib/errors.js';
 
-const dtypes = (df: pl.DataFrame): string[] => df.dtypes.map((d) => String(d).replace(/^DataType\((.*)\)$/, '$1'));
+const dtypes = (df: pl.DataFrame): string[] =>
+  df.dtypes.map((d) => String(d).replace(/^DataType\((.*)\)$/, '$1'));
 
 function codeOf(fn: () => unknown): string | undefined {
   try {

@@ -2,7 +2,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pl from 'nodejs-polars';
-import { readCsv, readParquet, writeCsv, writeParquet, writeFileAtomic } from '../../../kernel-lib/data/io.js';
+import {
+  readCsv,
+  readParquet,
+  writeCsv,
+  writeParquet,
+  writeFileAtomic,
+} from '../../../kernel-lib/data/io.js';
 import { toRows } from '../../../kernel-lib/data/frame.js';
 import { CellarError } from '../../../kernel-lib/errors.js';
 

@@ -2,7 +2,11 @@
 import { existsSync, mkdirSync, readdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CellarError } from '../../../kernel-lib/errors.js';
-import { ArtifactStore, listLocalDirectory, validateArtifactPath } from '../../../kernel-lib/store/artifacts.js';
+import {
+  ArtifactStore,
+  listLocalDirectory,
+  validateArtifactPath,
+} from '../../../kernel-lib/store/artifacts.js';
 import { cleanupTmp, makeTmp } from '../../helpers/tmp.js';
 
 afterEach(cleanupTmp);
@@ -21,7 +25,24 @@ test('artifact paths: relative POSIX paths only, also when percent-encoded', () 
   expect(validateArtifactPath('model/model.json')).toBe('model/model.json');
   expect(validateArtifactPath('plots/')).toBe('plots');
   expect(validateArtifactPath('100%.txt')).toBe('100%.txt');
-  for (const bad of ['', ' ', '..', '../a', 'a/..', 'a/../b', '/etc/passwd', '%2e%2e/a', '%2E%2E%2Fa', '%252e%252e/a', 'a%2f..%2fb', 'a\\b', 'C:\\x', 'a//b', './a', 'a\0b']) {
+  for (const bad of [
+    '',
+    ' ',
+    '..',
+    '../a',
+    'a/..',
+    'a/../b',
+    '/etc/passwd',
+    '%2e%2e/a',
+    '%2E%2E%2Fa',
+    '%252e%252e/a',
+    'a%2f..%2fb',
+    'a\\b',
+    'C:\\x',
+    'a//b',
+    './a',
+    'a\0b',
+  ]) {
     expect([bad, code(() => validateArtifactPath(bad))]).toEqual([bad, 'INVALID_PATH']);
   }
   expect(code(() => validateArtifactPath(42))).toBe('INVALID_PATH');

@@ -79,7 +79,10 @@ export function trackingConformance(name: string, factory: TrackingFactory): voi
       const run = await newRun();
       await store.logBatch(run.id, { params: { alpha: '0.5', l1_ratio: '0.1' } });
       await store.logBatch(run.id, { params: { alpha: '0.5' } });
-      const err = await expectCode(store.logBatch(run.id, { params: { beta: '1', alpha: '0.7' } }), 'PARAM_CONFLICT');
+      const err = await expectCode(
+        store.logBatch(run.id, { params: { beta: '1', alpha: '0.7' } }),
+        'PARAM_CONFLICT',
+      );
       expect(err.message).toContain('alpha');
       const got = await store.getRun(run.id);
       expect(got.params).toEqual({ alpha: '0.5', l1_ratio: '0.1' }); // beta was not stored either
@@ -101,23 +104,26 @@ export function trackingConformance(name: string, factory: TrackingFactory): voi
       expect((await store.getRun(run.id)).metrics.loss).toBe(1.5);
     });
 
-    test.each([NaN, Infinity, -Infinity])('metric value %p is refused and nothing of the batch is stored', async (bad) => {
-      const run = await newRun();
-      const err = await expectCode(
-        store.logBatch(run.id, {
-          params: { p: '1' },
-          metrics: [
-            { key: 'ok', value: 1, step: 0, timestamp: 1 },
-            { key: 'bad', value: bad, step: 0, timestamp: 1 },
-          ],
-        }),
-        'INVALID_PARAMETER',
-      );
-      expect(err.message).toContain('bad');
-      const got = await store.getRun(run.id);
-      expect(got.metrics).toEqual({});
-      expect(got.params).toEqual({});
-    });
+    test.each([NaN, Infinity, -Infinity])(
+      'metric value %p is refused and nothing of the batch is stored',
+      async (bad) => {
+        const run = await newRun();
+        const err = await expectCode(
+          store.logBatch(run.id, {
+            params: { p: '1' },
+            metrics: [
+              { key: 'ok', value: 1, step: 0, timestamp: 1 },
+              { key: 'bad', value: bad, step: 0, timestamp: 1 },
+            ],
+          }),
+          'INVALID_PARAMETER',
+        );
+        expect(err.message).toContain('bad');
+        const got = await store.getRun(run.id);
+        expect(got.metrics).toEqual({});
+        expect(got.params).toEqual({});
+      },
+    );
 
     test('keys are validated', async () => {
       const run = await newRun();
@@ -160,8 +166,19 @@ export function trackingConformance(name: string, factory: TrackingFactory): voi
       }
       await store.createRun({ experimentId: other.id, runName: 'elsewhere' });
       const all = await store.searchRuns({ experimentIds: [exp.id] });
-      expect(all.runs.map((r) => r.runName)).toEqual(['run-6', 'run-5', 'run-4', 'run-3', 'run-2', 'run-1', 'run-0']);
-      const f = await store.searchRuns({ experimentIds: [exp.id], filter: "metrics.rmse < 6 and params.kind = 'even'" });
+      expect(all.runs.map((r) => r.runName)).toEqual([
+        'run-6',
+        'run-5',
+        'run-4',
+        'run-3',
+        'run-2',
+        'run-1',
+        'run-0',
+      ]);
+      const f = await store.searchRuns({
+        experimentIds: [exp.id],
+        filter: "metrics.rmse < 6 and params.kind = 'even'",
+      });
       expect(f.runs.map((r) => r.runName)).toEqual(['run-6']);
       const or = await store.searchRuns({
         experimentIds: [exp.id],
@@ -169,10 +186,24 @@ export function trackingConformance(name: string, factory: TrackingFactory): voi
         orderBy: ['metrics.rmse ASC'],
       });
       expect(or.runs.map((r) => r.runName)).toEqual(['run-3', 'run-0']);
-      const page1 = await store.searchRuns({ experimentIds: [exp.id], orderBy: 'metrics.rmse DESC', maxResults: 3 });
+      const page1 = await store.searchRuns({
+        experimentIds: [exp.id],
+        orderBy: 'metrics.rmse DESC',
+        maxResults: 3,
+      });
       expect(page1.runs.map((r) => r.runName)).toEqual(['run-0', 'run-1', 'run-2']);
-      const page2 = await store.searchRuns({ experimentIds: [exp.id], orderBy: 'metrics.rmse DESC', maxResults: 3, pageToken: page1.nextPageToken });
-      const page3 = await store.searchRuns({ experimentIds: [exp.id], orderBy: 'metrics.rmse DESC', maxResults: 3, pageToken: page2.nextPageToken });
+      const page2 = await store.searchRuns({
+        experimentIds: [exp.id],
+        orderBy: 'metrics.rmse DESC',
+        maxResults: 3,
+        pageToken: page1.nextPageToken,
+      });
+      const page3 = await store.searchRuns({
+        experimentIds: [exp.id],
+        orderBy: 'metrics.rmse DESC',
+        maxResults: 3,
+        pageToken: page2.nextPageToken,
+      });
       expect(page2.runs.map((r) => r.runName)).toEqual(['run-3', 'run-4', 'run-5']);
       expect(page3.runs.map((r) => r.runName)).toEqual(['run-6']);
       expect(page3.nextPageToken).toBeNull();
@@ -190,7 +221,9 @@ export function trackingConformance(name: string, factory: TrackingFactory): voi
       await store.deleteRun(run.id);
       const exp = await store.getExperimentByName('del');
       expect((await store.searchRuns({ experimentIds: [exp!.id] })).runs).toHaveLength(0);
-      expect((await store.searchRuns({ experimentIds: [exp!.id], viewType: 'deleted' })).runs).toHaveLength(1);
+      expect((await store.searchRuns({ experimentIds: [exp!.id], viewType: 'deleted' })).runs).toHaveLength(
+        1,
+      );
       await expectCode(store.logBatch(run.id, { params: { a: '1' } }), 'INVALID_STATE');
       await store.restoreRun(run.id);
       await store.logBatch(run.id, { params: { a: '1' } });
@@ -203,9 +236,22 @@ export function trackingConformance(name: string, factory: TrackingFactory): voi
       expect(info.digest).toMatch(/^[0-9a-f]{64}$/);
       expect((await store.readArtifact(run.id, 'notes/hello.txt')).toString()).toBe('hello');
       await store.logArtifactBytes(run.id, 'model/model.json', '{"a":1}', 'model');
-      expect((await store.listArtifacts(run.id)).map((a) => a.path)).toEqual(['model/model.json', 'notes/hello.txt']);
+      expect((await store.listArtifacts(run.id)).map((a) => a.path)).toEqual([
+        'model/model.json',
+        'notes/hello.txt',
+      ]);
       expect((await store.listArtifacts(run.id, 'notes')).map((a) => a.path)).toEqual(['notes/hello.txt']);
-      for (const bad of ['../x', '/etc/passwd', 'a/../../b', '%2e%2e/x', '%252e%252e/x', 'a\\b', 'a//b', '.', 'C:/x']) {
+      for (const bad of [
+        '../x',
+        '/etc/passwd',
+        'a/../../b',
+        '%2e%2e/x',
+        '%252e%252e/x',
+        'a\\b',
+        'a//b',
+        '.',
+        'C:/x',
+      ]) {
         await expectCode(store.logArtifactBytes(run.id, bad, 'x'), 'INVALID_PATH');
       }
       await expectCode(store.readArtifact(run.id, 'nope.txt'), 'NOT_FOUND');
@@ -214,8 +260,20 @@ export function trackingConformance(name: string, factory: TrackingFactory): voi
 
     test('inputs record dataset fingerprints', async () => {
       const run = await newRun();
-      await store.logInput(run.id, { fingerprint: 'f'.repeat(64), context: 'training', nRows: 10, nCols: 3, schema: { a: 1 } });
-      await store.logInput(run.id, { fingerprint: 'f'.repeat(64), context: 'training', nRows: 10, nCols: 3, schema: { a: 1 } });
+      await store.logInput(run.id, {
+        fingerprint: 'f'.repeat(64),
+        context: 'training',
+        nRows: 10,
+        nCols: 3,
+        schema: { a: 1 },
+      });
+      await store.logInput(run.id, {
+        fingerprint: 'f'.repeat(64),
+        context: 'training',
+        nRows: 10,
+        nCols: 3,
+        schema: { a: 1 },
+      });
       expect(await store.listInputs(run.id)).toEqual([
         { fingerprint: 'f'.repeat(64), context: 'training', nRows: 10, nCols: 3, schema: { a: 1 } },
       ]);

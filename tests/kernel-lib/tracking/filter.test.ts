@@ -223,7 +223,6 @@ describe('evaluateFilter: semantics', () => {
     expect(matches('params.alpha < 0.6', r)).toBe(true);
     expect(matches('params.alpha >= 0.5', r)).toBe(true);
     expect(matches('params.alpha > 0.5', r)).toBe(false);
-    expect(matches('params.l1 = 0.1', r)).toBe(false); // = stays a string comparison (and is rejected below)
     expect(matches('params.l1 < 0.2', r)).toBe(true); // '1e-1' is a number
     expect(matches('params.spaced > 2', r)).toBe(true);
     expect(matches('params.word < 1e300', r)).toBe(false); // not a number → no match
@@ -314,15 +313,15 @@ describe('parseFilter: errors point at the bad token', () => {
     ["params.m IN 'a'", "expected '(' after params.m IN", 13, "Write params.m IN ('a', 'b')."],
     ["params.m IN ('a',)", "expected a quoted string after params.m IN, got ')'", 18, ''],
     ["params.m IN ('a' 'b')", "expected ',' or ')' in the IN list", 18, ''],
-    ["params.m IN ('a', 1)", 'params are strings', 19, "Quote it: '1'."],
-    ["metrics.rmse < 'abc'", 'metrics are numbers: expected a number', 16, 'Use a number.'],
-    ["metrics.rmse < '0.5'", 'metrics are numbers', 16, 'Remove the quotes: 0.5.'],
-    ['params.a = 1', 'params are strings: expected a quoted string after params.a =', 12, "Quote it: '1'."],
-    ['tags.a != 2.5', 'tags are strings', 11, "Quote it: '2.5'."],
+    ["params.m IN ('a', 1)", 'params hold strings', 19, "Quote it: '1'."],
+    ["metrics.rmse < 'abc'", 'metrics hold numbers: expected a number', 16, 'Use a number.'],
+    ["metrics.rmse < '0.5'", 'metrics hold numbers', 16, 'Remove the quotes: 0.5.'],
+    ['params.a = 1', 'params hold strings: expected a quoted string after params.a =', 12, "Quote it: '1'."],
+    ['tags.a != 2.5', 'tags hold strings', 11, "Quote it: '2.5'."],
     ["params.a < 'x'", '< on a param compares numerically', 12, ''],
     ["foo.x = '1'", "unknown entity 'foo' in foo.x", 1, 'metrics., params., tags. or attributes.'],
     ["datasets.name = 'x'", "unknown entity 'datasets'", 1, ''],
-    ["metrics.a < 1 'x'", "expected AND, OR or the end of the filter after '1', got ''x''", 15, ''],
+    ["metrics.a < 1 'x'", "expected AND, OR or the end of the filter after '1', got 'x'", 15, ''],
     ['metrics.a < 1 metrics.b < 2', 'expected AND, OR or the end of the filter', 15, ''],
     ['metrics.a < 1)', "unbalanced ')'", 14, ''],
     ['(metrics.a < 1', "expected ')' to close the '(' at column 1, got the end of the input", 15, ''],
@@ -334,14 +333,19 @@ describe('parseFilter: errors point at the bad token', () => {
     ['created > 5', 'no entity prefix', 1, 'Did you mean attributes.start_time?'],
     ['"metrics.rmse" < 1', 'expected a key like metrics.rmse', 1, 'Quote only the key'],
     ["attributes.foo = 'x'", "unknown attribute 'foo'", 1, 'run_id, run_name, status, start_time, end_time'],
-    ["attributes.status = 'DONE'", "unknown run status ''DONE''", 21, 'RUNNING, SCHEDULED, FINISHED'],
+    ["attributes.status = 'DONE'", "unknown run status 'DONE'", 21, 'RUNNING, SCHEDULED, FINISHED'],
     [
       "attributes.status LIKE 'F%'",
       'LIKE cannot be used with attributes.status',
       19,
       'supports =, !=, IN, NOT IN',
     ],
-    ["attributes.start_time > '2024-01-01'", 'attributes.start_time are numbers', 25, ''],
+    [
+      "attributes.start_time > '2024-01-01'",
+      'attributes.start_time holds numbers (epoch milliseconds)',
+      25,
+      '',
+    ],
     ["metrics.a LIKE '1'", 'LIKE cannot be used with metrics', 11, ''],
     ['metrics.a IN (1, 2)', 'IN cannot be used with metrics', 11, ''],
     ["tags.a > 'b'", '> cannot be used with tags', 8, ''],
@@ -626,8 +630,10 @@ function randomRun(rnd: () => number, i: number): RunView {
 
 /** Reference semantics, written the obvious way (LIKE through an escaped regular expression). */
 function oracle(e: FilterExpr, r: RunView): boolean {
-  if (e.kind === 'and') return oracle(e.left, r) && oracle(e.right, r);
-  if (e.kind === 'or') return oracle(e.left, r) || oracle(e.right, r);
+  if (e.kind !== 'compare')
+    return e.kind === 'and'
+      ? oracle(e.left, r) && oracle(e.right, r)
+      : oracle(e.left, r) || oracle(e.right, r);
   const attrs: Record<string, unknown> = {
     run_id: r.runId,
     run_name: r.runName,

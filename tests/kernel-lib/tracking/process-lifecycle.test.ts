@@ -1,0 +1,79 @@
+/**
+ * A run is never left RUNNING by its process: normal exit → FINISHED, a crash or exit(1) → FAILED,
+ * SIGTERM/SIGINT → KILLED, and kill -9 → KILLED as soon as any process opens the store again.
+ * Real child processes running the built package.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { openStore } from '../../../kernel-lib/sdk.js';
+import { builtEntry, cleanupTmp, makeTmp, REPO_ROOT } from '../../helpers/tmp.js';
+
+const script = join(REPO_ROOT, 'tests', 'fixtures', 'procs', 'run-lifecycle.mjs');
+afterEach(cleanupTmp);
+
+function runToEnd(storeDir: string, mode: string): { runId: string; status: number | null } {
+  const res = spawnSync(process.execPath, [script, builtEntry(), storeDir, mode], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  return { runId: res.stdout.trim().split('\n')[0]!, status: res.status };
+}
+
+async function statusOf(storeDir: string, runId: string): Promise<string> {
+  const store = openStore(storeDir);
+  try {
+    return (await store.getRun(runId)).status;
+  } finally {
+    store.close();
+  }
+}
+
+test.each([
+  ['finish-normally', 'FINISHED', 0],
+  ['throw', 'FAILED', 1],
+  ['exit-1', 'FAILED', 1],
+])('a process that ends by %s leaves its run %s', async (mode, expected, exitCode) => {
+  const dir = makeTmp();
+  const { runId, status } = runToEnd(dir, mode);
+  expect(status).toBe(exitCode);
+  expect(runId).toMatch(/^[0-9a-f]{32}$/);
+  expect(await statusOf(dir, runId)).toBe(expected);
+});
+
+async function startWaiting(dir: string): Promise<{ runId: string; child: ReturnType<typeof spawn> }> {
+  const child = spawn(process.execPath, [script, builtEntry(), dir, 'wait'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const runId = await new Promise<string>((resolve, reject) => {
+    let buf = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      if (buf.includes('\n')) resolve(buf.trim());
+    });
+    child.on('exit', () => reject(new Error('child exited early')));
+  });
+  return { runId, child };
+}
+
+test.each(['SIGTERM', 'SIGINT'] as const)('a process stopped by %s leaves its run KILLED', async (signal) => {
+  const dir = makeTmp();
+  const { runId, child } = await startWaiting(dir);
+  expect(await statusOf(dir, runId)).toBe('RUNNING');
+  const exited = new Promise((r) => child.on('exit', r));
+  child.kill(signal);
+  await exited;
+  expect(await statusOf(dir, runId)).toBe('KILLED');
+});
+
+test('a run of a process killed with SIGKILL is marked KILLED when the store is opened again', async () => {
+  const dir = makeTmp();
+  const { runId, child } = await startWaiting(dir);
+  const exited = new Promise((r) => child.on('exit', r));
+  child.kill('SIGKILL');
+  await exited;
+  const store = openStore(dir);
+  const run = await store.getRun(runId);
+  expect(run.status).toBe('KILLED');
+  expect(run.endTime).not.toBeNull();
+  store.close();
+});
