@@ -9,7 +9,15 @@ import { CellarError } from '../errors.js';
 /** Column types a feature view schema may declare. */
 export type FeatureDtype = 'float64' | 'float32' | 'int64' | 'int32' | 'string' | 'bool' | 'timestamp';
 /** All feature dtypes. */
-export const FEATURE_DTYPES: readonly FeatureDtype[] = ['float64', 'float32', 'int64', 'int32', 'string', 'bool', 'timestamp'];
+export const FEATURE_DTYPES: readonly FeatureDtype[] = [
+  'float64',
+  'float32',
+  'int64',
+  'int32',
+  'string',
+  'bool',
+  'timestamp',
+];
 
 /** An entity: what features are about (e.g. a driver), identified by its join keys. */
 export interface EntityDef {
@@ -75,12 +83,20 @@ function checkName(what: string, name: unknown): string {
 export function parseTtl(ttl: unknown): number {
   if (ttl === undefined || ttl === null) return 0;
   if (typeof ttl === 'number') {
-    if (!Number.isFinite(ttl) || ttl < 0) throw new CellarError('INVALID_PARAMETER', `ttl must be ≥ 0 milliseconds, got ${ttl}.`);
+    if (!Number.isFinite(ttl) || ttl < 0)
+      throw new CellarError('INVALID_PARAMETER', `ttl must be ≥ 0 milliseconds, got ${ttl}.`);
     return Math.round(ttl);
   }
   if (typeof ttl === 'string') {
     const text = ttl.trim();
-    const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+    const units: Record<string, number> = {
+      ms: 1,
+      s: 1000,
+      m: 60_000,
+      h: 3_600_000,
+      d: 86_400_000,
+      w: 604_800_000,
+    };
     const re = /(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/gy;
     let total = 0;
     let matched = 0;
@@ -107,7 +123,10 @@ export function entity(opts: { name: string; joinKeys?: string[]; description?: 
   const name = checkName('Entity', opts?.name);
   const joinKeys = opts.joinKeys ?? [name];
   if (!Array.isArray(joinKeys) || joinKeys.length === 0) {
-    throw new CellarError('INVALID_PARAMETER', `Entity "${name}" needs at least one join key, e.g. joinKeys: ["${name}_id"].`);
+    throw new CellarError(
+      'INVALID_PARAMETER',
+      `Entity "${name}" needs at least one join key, e.g. joinKeys: ["${name}_id"].`,
+    );
   }
   joinKeys.forEach((k) => checkName(`Join key of entity "${name}"`, k));
   return { kind: 'entity', name, joinKeys: [...joinKeys], description: opts.description ?? '' };
@@ -129,12 +148,24 @@ export function fileSource(opts: {
     throw new CellarError('INVALID_PARAMETER', 'fileSource needs a path to a .parquet or .csv file.');
   }
   const lower = opts.path.toLowerCase();
-  const format = opts.format ?? (lower.endsWith('.csv') ? 'csv' : lower.endsWith('.parquet') || lower.endsWith('.pq') ? 'parquet' : undefined);
+  const format =
+    opts.format ??
+    (lower.endsWith('.csv')
+      ? 'csv'
+      : lower.endsWith('.parquet') || lower.endsWith('.pq')
+        ? 'parquet'
+        : undefined);
   if (format !== 'parquet' && format !== 'csv') {
-    throw new CellarError('INVALID_PARAMETER', `Cannot tell the format of ${opts.path}: name it .parquet or .csv, or pass format.`);
+    throw new CellarError(
+      'INVALID_PARAMETER',
+      `Cannot tell the format of ${opts.path}: name it .parquet or .csv, or pass format.`,
+    );
   }
   if (typeof opts.timestampField !== 'string' || opts.timestampField === '') {
-    throw new CellarError('INVALID_PARAMETER', `fileSource ${opts.path} needs timestampField (the event time column).`);
+    throw new CellarError(
+      'INVALID_PARAMETER',
+      `fileSource ${opts.path} needs timestampField (the event time column).`,
+    );
   }
   // Resolved against the working directory at definition time, so the definition means the same file everywhere.
   return {
@@ -166,9 +197,14 @@ export function featureView(opts: {
   if (!Array.isArray(opts.entities) || opts.entities.length === 0) {
     throw new CellarError('INVALID_PARAMETER', `Feature view "${name}" needs at least one entity.`);
   }
-  const entities = opts.entities.map((e) => (typeof e === 'string' ? checkName('Entity', e) : checkName('Entity', e?.name)));
+  const entities = opts.entities.map((e) =>
+    typeof e === 'string' ? checkName('Entity', e) : checkName('Entity', e?.name),
+  );
   if (!opts.schema || typeof opts.schema !== 'object' || Object.keys(opts.schema).length === 0) {
-    throw new CellarError('INVALID_PARAMETER', `Feature view "${name}" needs a schema such as { conv_rate: 'float64' }.`);
+    throw new CellarError(
+      'INVALID_PARAMETER',
+      `Feature view "${name}" needs a schema such as { conv_rate: 'float64' }.`,
+    );
   }
   const schema: Record<string, FeatureDtype> = {};
   for (const [col, dtype] of Object.entries(opts.schema)) {
@@ -182,7 +218,10 @@ export function featureView(opts: {
     schema[col] = dtype;
   }
   if (!opts.source || opts.source.kind !== 'fileSource') {
-    throw new CellarError('INVALID_PARAMETER', `Feature view "${name}" needs a source made with fileSource(...).`);
+    throw new CellarError(
+      'INVALID_PARAMETER',
+      `Feature view "${name}" needs a source made with fileSource(...).`,
+    );
   }
   const tags: Record<string, string> = {};
   for (const [k, v] of Object.entries(opts.tags ?? {})) tags[k] = String(v);
@@ -204,10 +243,16 @@ export function featureView(opts: {
  * @example
  * const svc = featureService({ name: 'driver_activity', features: ['driver_stats:conv_rate', 'driver_stats:acc_rate'] })
  */
-export function featureService(opts: { name: string; features: Array<string | FeatureViewDef> }): FeatureServiceDef {
+export function featureService(opts: {
+  name: string;
+  features: Array<string | FeatureViewDef>;
+}): FeatureServiceDef {
   const name = checkName('Feature service', opts?.name);
   if (!Array.isArray(opts.features) || opts.features.length === 0) {
-    throw new CellarError('INVALID_PARAMETER', `Feature service "${name}" needs at least one feature reference.`);
+    throw new CellarError(
+      'INVALID_PARAMETER',
+      `Feature service "${name}" needs at least one feature reference.`,
+    );
   }
   const features: string[] = [];
   for (const f of opts.features) {
@@ -217,7 +262,10 @@ export function featureService(opts: { name: string; features: Array<string | Fe
     } else if (f && f.kind === 'featureView') {
       for (const col of Object.keys(f.schema)) features.push(`${f.name}:${col}`);
     } else {
-      throw new CellarError('INVALID_PARAMETER', `Feature service "${name}": features must be "view:feature" strings or feature views.`);
+      throw new CellarError(
+        'INVALID_PARAMETER',
+        `Feature service "${name}": features must be "view:feature" strings or feature views.`,
+      );
     }
   }
   return { kind: 'featureService', name, features };
@@ -235,10 +283,17 @@ export interface FeatureRef {
  * @throws CellarError INVALID_PARAMETER naming the reference
  */
 export function parseFeatureRef(ref: unknown): FeatureRef {
-  if (typeof ref !== 'string') throw new CellarError('INVALID_PARAMETER', `Feature reference ${JSON.stringify(ref)} must be a "view:feature" string.`);
+  if (typeof ref !== 'string')
+    throw new CellarError(
+      'INVALID_PARAMETER',
+      `Feature reference ${JSON.stringify(ref)} must be a "view:feature" string.`,
+    );
   const i = ref.indexOf(':');
   if (i <= 0 || i === ref.length - 1 || ref.indexOf(':', i + 1) >= 0) {
-    throw new CellarError('INVALID_PARAMETER', `Feature reference "${ref}" must look like "view:feature", e.g. "driver_stats:conv_rate".`);
+    throw new CellarError(
+      'INVALID_PARAMETER',
+      `Feature reference "${ref}" must look like "view:feature", e.g. "driver_stats:conv_rate".`,
+    );
   }
   return { view: ref.slice(0, i), feature: ref.slice(i + 1) };
 }

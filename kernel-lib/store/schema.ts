@@ -3,6 +3,9 @@
  * edited once released: stores in the wild have applied it. `PRAGMA user_version` records how many ran.
  */
 
+import { MIGRATION_3 } from './migrations/0003-pipelines.js';
+import { MIGRATION_4 } from './migrations/0004-scheduler.js';
+
 /** One schema migration: its number (1-based, contiguous) and the SQL that moves the store to it. */
 export interface Migration {
   version: number;
@@ -185,6 +188,8 @@ CREATE TABLE materializations (
 );
 `,
   },
+  MIGRATION_3,
+  MIGRATION_4,
 ];
 
 /** The schema version this build of cellar writes. */

@@ -2,7 +2,7 @@
  * The shared conformance suite of `ModelRegistryStore`; every backend runs it through its own factory.
  * The factory also provides a way to create a run holding a model artifact (registry versions come from runs).
  */
-import { CellarError } from '../../../kernel-lib/errors.js';
+import { expectCellarError as expectCode } from '../../helpers/errors.js';
 import type { ModelRegistryStore } from '../../../kernel-lib/registry/types.js';
 
 /** A fresh registry per test, plus a helper that makes a run with `model/model.json` holding `json`. */
@@ -30,11 +30,6 @@ export function sampleModel(coef = [1, 2], intercept = 0.5): Record<string, unkn
       outputs: [{ name: 'prediction', type: 'double' }],
     },
   };
-}
-
-async function expectCode(p: Promise<unknown>, code: string): Promise<void> {
-  await expect(p).rejects.toBeInstanceOf(CellarError);
-  await expect(p).rejects.toMatchObject({ code });
 }
 
 /** Defines the suite for one implementation. */

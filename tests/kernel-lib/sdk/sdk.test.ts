@@ -2,7 +2,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  CellarError,
   ElasticNet,
   LinearRegression,
   activeRun,
@@ -21,6 +20,7 @@ import {
   useStore,
   withRun,
 } from '../../../kernel-lib/index.js';
+import { errorCodeOf as code } from '../../helpers/errors.js';
 import { cleanupTmp, makeTmp } from '../../helpers/tmp.js';
 
 function data(n = 200, seed = 1): { X: number[][]; y: number[] } {
@@ -34,16 +34,6 @@ function data(n = 200, seed = 1): { X: number[][]; y: number[] } {
     y.push(2 * row[0]! - row[1]! + 0.3 * row[2]! + 0.1 * (rand() - 0.5));
   }
   return { X, y };
-}
-
-async function code(p: Promise<unknown> | (() => unknown)): Promise<string> {
-  try {
-    await (typeof p === 'function' ? p() : p);
-  } catch (e) {
-    expect(e).toBeInstanceOf(CellarError);
-    return (e as CellarError).code;
-  }
-  return 'no error';
 }
 
 beforeEach(() => {

@@ -1,25 +1,15 @@
 /** The content-addressed blob store: atomic writes, digests, size limits, path rules and symlink escapes. */
 import { existsSync, mkdirSync, readdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CellarError } from '../../../kernel-lib/errors.js';
 import {
   ArtifactStore,
   listLocalDirectory,
   validateArtifactPath,
 } from '../../../kernel-lib/store/artifacts.js';
+import { errorCodeOfSync as code } from '../../helpers/errors.js';
 import { cleanupTmp, makeTmp } from '../../helpers/tmp.js';
 
 afterEach(cleanupTmp);
-
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(CellarError);
-    return (e as CellarError).code;
-  }
-  return 'no error';
-}
 
 test('artifact paths: relative POSIX paths only, also when percent-encoded', () => {
   expect(validateArtifactPath('model/model.json')).toBe('model/model.json');

@@ -2,7 +2,6 @@
 import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CellarError } from '../../../kernel-lib/errors.js';
 import { locateStore, parseStoreUri } from '../../../kernel-lib/store/locate.js';
 import {
   LATEST_SCHEMA_VERSION,
@@ -10,19 +9,10 @@ import {
   openDatabase,
   schemaVersion,
 } from '../../../kernel-lib/store/sqlite.js';
+import { errorCodeOfSync as errorCode } from '../../helpers/errors.js';
 import { cleanupTmp, makeTmp } from '../../helpers/tmp.js';
 
 afterEach(cleanupTmp);
-
-function errorCode(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(CellarError);
-    return (e as CellarError).code;
-  }
-  return 'no error';
-}
 
 describe('locating the store', () => {
   test('walks up from the working directory to the nearest .cellar, like git', () => {

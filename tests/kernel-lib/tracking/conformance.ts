@@ -2,24 +2,13 @@
  * The shared conformance suite of `TrackingStore`: every backend (embedded now, REST/PostgreSQL later)
  * runs exactly these tests through its own factory.
  */
-import { CellarError } from '../../../kernel-lib/errors.js';
+import { expectCellarError as expectCode } from '../../helpers/errors.js';
 import type { TrackingStore } from '../../../kernel-lib/tracking/types.js';
 
 /** A fresh, empty store per test, and its disposal. */
 export interface TrackingFactory {
   create(): Promise<TrackingStore>;
   dispose(): Promise<void>;
-}
-
-async function expectCode(p: Promise<unknown>, code: string): Promise<CellarError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(CellarError);
-    expect((e as CellarError).code).toBe(code);
-    return e as CellarError;
-  }
-  throw new Error(`expected a CellarError ${code}, but the call succeeded`);
 }
 
 /** Defines the suite for one implementation. */
