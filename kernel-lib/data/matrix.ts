@@ -42,18 +42,12 @@ export interface ToVectorOptions {
   label?: string;
 }
 
-type AnyTypedArray =
-  | Float64Array
-  | Float32Array
-  | Int32Array
-  | Int16Array
-  | Int8Array
-  | Uint32Array
-  | Uint16Array
-  | Uint8Array
-  | Uint8ClampedArray
-  | BigInt64Array
-  | BigUint64Array;
+/** Any typed array (numbers or bigints). */
+type AnyTypedArray = ArrayBufferView & ArrayLike<number | bigint>;
+
+function invalid(message: string, details?: Record<string, unknown>): CellarError {
+  return new CellarError('INVALID_INPUT', message, details);
+}
 
 interface RawColumn {
   name: string;
@@ -125,8 +119,18 @@ export function isDanfoLike(x: unknown): x is DanfoLike {
   return Array.isArray(o.columns) && Array.isArray(values);
 }
 
+/** The typed array's kind, e.g. 'Float64Array'. Not `instanceof`: arrays made by native addons (polars) or in
+ * another realm (jest's sandbox, vm contexts) fail `instanceof` checks against this realm's constructors. */
+function kindOf(x: unknown): string {
+  return Object.prototype.toString.call(x).slice(8, -1);
+}
+
 function isTypedArray(x: unknown): x is AnyTypedArray {
-  return ArrayBuffer.isView(x) && !(x instanceof DataView);
+  return ArrayBuffer.isView(x) && kindOf(x) !== 'DataView';
+}
+
+function isFloat64Array(x: unknown): x is Float64Array {
+  return ArrayBuffer.isView(x) && kindOf(x) === 'Float64Array';
 }
 
 function isPlainObject(x: unknown): x is Record<string, unknown> {
@@ -136,9 +140,10 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
 }
 
 function typeOfTypedArray(a: AnyTypedArray): MatrixColumnType {
-  if (a instanceof Float64Array) return 'double';
-  if (a instanceof Float32Array) return 'float';
-  if (a instanceof BigInt64Array || a instanceof BigUint64Array || a instanceof Uint32Array) return 'long';
+  const kind = kindOf(a);
+  if (kind === 'Float64Array') return 'double';
+  if (kind === 'Float32Array') return 'float';
+  if (kind === 'BigInt64Array' || kind === 'BigUint64Array' || kind === 'Uint32Array') return 'long';
   return 'integer';
 }
 
@@ -158,11 +163,7 @@ function badValue(label: string, column: string, row: number, v: unknown): Cella
       : v === null || v === undefined
         ? 'fill or drop missing values first'
         : 'only numeric (or boolean) columns can be used; drop or encode this column';
-  return new CellarError(
-    'INVALID_INPUT',
-    `${label} column '${column}' row ${row} is ${describe(v)}: ${fix}`,
-    { column, row },
-  );
+  return invalid(`${label} column '${column}' row ${row} is ${describe(v)}: ${fix}`, { column, row });
 }
 
 /**
@@ -200,11 +201,12 @@ function fromValues(label: string, name: string, values: ArrayLike<unknown>): Ra
 }
 
 function fromTyped(a: AnyTypedArray, name: string): RawColumn {
-  if (a instanceof Float64Array) return { name, values: a, type: 'double' };
+  if (isFloat64Array(a)) return { name, values: a, type: 'double' };
   const out = new Float64Array(a.length);
-  if (a instanceof BigInt64Array || a instanceof BigUint64Array) {
+  const kind = kindOf(a);
+  if (kind === 'BigInt64Array' || kind === 'BigUint64Array') {
     for (let i = 0; i < a.length; i++) out[i] = Number(a[i]);
-  } else out.set(a);
+  } else out.set(a as ArrayLike<number>);
   return { name, values: out, type: typeOfTypedArray(a) };
 }
 
@@ -212,8 +214,7 @@ function fromArrayLike(label: string, name: string, v: unknown): RawColumn {
   if (isTypedArray(v)) return fromTyped(v, name);
   if (Array.isArray(v)) return fromValues(label, name, v);
   if (isPolarsSeries(v)) return fromPolarsSeries(label, v, name);
-  throw new CellarError(
-    'INVALID_INPUT',
+  throw invalid(
     `${label} column '${name}' is ${describe(v)}, not an array of numbers: pass arrays or typed arrays as column values`,
     { column: name },
   );
@@ -245,8 +246,7 @@ function fromPolarsSeries(label: string, s: PolarsSeriesLike, name: string = s.n
   const variant = polarsVariant(s);
   const type = POLARS_TYPES[variant];
   if (type === undefined) {
-    throw new CellarError(
-      'INVALID_INPUT',
+    throw invalid(
       `${label} column '${name}' has dtype ${variant}, which is not numeric: drop it or cast it (e.g. pl.col('${name}').cast(pl.Float64))`,
       { column: name, dtype: variant },
     );
@@ -255,8 +255,7 @@ function fromPolarsSeries(label: string, s: PolarsSeriesLike, name: string = s.n
   if (nulls > 0) {
     const arr = s.toArray();
     const row = arr.findIndex((v) => v === null || v === undefined);
-    throw new CellarError(
-      'INVALID_INPUT',
+    throw invalid(
       `${label} column '${name}' has ${nulls} null value(s) (first at row ${row}): fill or drop them first (df.dropNulls() or fillNull)`,
       { column: name, row },
     );
@@ -278,17 +277,12 @@ function fromRows(label: string, rows: unknown[], names?: string[]): RawColumn[]
   for (let i = 0; i < n; i++) {
     const r = rows[i] as ArrayLike<unknown> | null;
     if (r === null || typeof r !== 'object' || typeof r.length !== 'number') {
-      throw new CellarError(
-        'INVALID_INPUT',
-        `${label} row ${i} is ${describe(r)}, not an array: every row must be an array`,
-        {
-          row: i,
-        },
-      );
+      throw invalid(`${label} row ${i} is ${describe(r)}, not an array: every row must be an array`, {
+        row: i,
+      });
     }
     if (r.length !== p) {
-      throw new CellarError(
-        'INVALID_INPUT',
+      throw invalid(
         `${label} row ${i} has ${r.length} values but row 0 has ${p}: every row must have the same length`,
         { row: i },
       );
@@ -317,23 +311,15 @@ function fromRowObjects(label: string, rows: unknown[], names: string[]): RawCol
     for (let i = 0; i < n; i++) {
       const r = rows[i] as Record<string, unknown> | null;
       if (!isPlainObject(r)) {
-        throw new CellarError(
-          'INVALID_INPUT',
-          `${label} row ${i} is ${describe(r)}, not an object like row 0`,
-          {
-            row: i,
-          },
-        );
+        throw invalid(`${label} row ${i} is ${describe(r)}, not an object like row 0`, {
+          row: i,
+        });
       }
       if (!(name in r)) {
-        throw new CellarError(
-          'INVALID_INPUT',
-          `${label} row ${i} has no column '${name}': every row needs it`,
-          {
-            column: name,
-            row: i,
-          },
-        );
+        throw invalid(`${label} row ${i} has no column '${name}': every row needs it`, {
+          column: name,
+          row: i,
+        });
       }
       values[i] = r[name];
     }
@@ -367,8 +353,7 @@ function selectNamed(label: string, available: string[], wanted: string[]): stri
   const have = new Set(available);
   for (const name of wanted) {
     if (!have.has(name)) {
-      throw new CellarError(
-        'INVALID_INPUT',
+      throw invalid(
         `${label} is missing column '${name}' (expected columns: ${wanted.join(', ')}; got: ${available.join(', ')})`,
         { column: name },
       );
@@ -381,19 +366,12 @@ function checkNames(label: string, names: string[]): void {
   const seen = new Set<string>();
   for (const n of names) {
     if (typeof n !== 'string' || n === '') {
-      throw new CellarError(
-        'INVALID_INPUT',
-        `${label} has a column without a name: every column needs a non-empty name`,
-      );
+      throw invalid(`${label} has a column without a name: every column needs a non-empty name`);
     }
     if (seen.has(n)) {
-      throw new CellarError(
-        'INVALID_INPUT',
-        `${label} has two columns named '${n}': column names must be unique`,
-        {
-          column: n,
-        },
-      );
+      throw invalid(`${label} has two columns named '${n}': column names must be unique`, {
+        column: n,
+      });
     }
     seen.add(n);
   }
@@ -439,8 +417,7 @@ function rawColumns(
     const names = wanted ? selectNamed(label, keys, wanted) : keys;
     return { cols: names.map((n) => fromArrayLike(label, n, X[n])), named: true };
   }
-  throw new CellarError(
-    'INVALID_INPUT',
+  throw invalid(
     `${label} is ${describe(X)}: pass rows (number[][]), row objects, a column object ({a: number[]}), a typed array or a DataFrame`,
   );
 }
@@ -464,8 +441,7 @@ export function toMatrix(X: unknown, opts: ToMatrixOptions = {}): Matrix {
   let names = cols.map((c) => c.name);
   if (!named && wanted) {
     if (wanted.length !== cols.length) {
-      throw new CellarError(
-        'INVALID_INPUT',
+      throw invalid(
         `${label} has ${cols.length} column(s) but ${wanted.length} are expected (${wanted.join(', ')}): pass the same features as at fit time`,
         { expected: wanted.length, got: cols.length },
       );
@@ -476,8 +452,7 @@ export function toMatrix(X: unknown, opts: ToMatrixOptions = {}): Matrix {
   const nRows = cols.length > 0 ? cols[0].values.length : 0;
   cols.forEach((c, j) => {
     if (c.values.length !== nRows) {
-      throw new CellarError(
-        'INVALID_INPUT',
+      throw invalid(
         `${label} column '${names[j]}' has ${c.values.length} values but column '${names[0]}' has ${nRows}: all columns must have the same length`,
         { column: names[j] },
       );
@@ -505,7 +480,7 @@ export function toMatrix(X: unknown, opts: ToMatrixOptions = {}): Matrix {
 export function toVector(y: unknown, opts: ToVectorOptions = {}): Float64Array {
   const label = opts.label ?? 'y';
   let col: RawColumn;
-  if (y instanceof Float64Array) col = { name: label, values: y, type: 'double' };
+  if (isFloat64Array(y)) col = { name: label, values: y, type: 'double' };
   else if (isTypedArray(y)) col = fromTyped(y, label);
   else if (
     Array.isArray(y) &&
@@ -516,8 +491,7 @@ export function toVector(y: unknown, opts: ToVectorOptions = {}): Float64Array {
   else {
     const m = toMatrix(y, { label, allowNonFinite: true });
     if (m.nCols !== 1) {
-      throw new CellarError(
-        'INVALID_INPUT',
+      throw invalid(
         `${label} must be one column but has ${m.nCols} (${m.featureNames.join(', ')}): pass a single column or Series`,
       );
     }
@@ -528,13 +502,9 @@ export function toVector(y: unknown, opts: ToVectorOptions = {}): Float64Array {
     for (let i = 0; i < a.length; i++) {
       const v = a[i];
       if (v - v !== 0) {
-        throw new CellarError(
-          'INVALID_INPUT',
-          `${label} row ${i} is ${v}: drop or impute such rows before fitting`,
-          {
-            row: i,
-          },
-        );
+        throw invalid(`${label} row ${i} is ${v}: drop or impute such rows before fitting`, {
+          row: i,
+        });
       }
     }
   }

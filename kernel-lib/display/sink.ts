@@ -13,7 +13,7 @@
  * helpers just return the bundle, whose `util.inspect` form (REPL, console.log) is its text/plain.
  * Tests and other front ends can route bundles anywhere with `setDisplaySink`.
  */
-import { createRequire } from 'node:module';
+import Module, { createRequire } from 'node:module';
 import path from 'node:path';
 import { inspect } from 'node:util';
 
@@ -131,8 +131,17 @@ function isTslabPublic(x: unknown): x is TslabPublic {
  */
 function writerOf(pub: TslabPublic): () => DisplayWriter | null {
   let jupyter: { lastWriteDisplayData?: unknown } | undefined;
+  // `require.cache` is the CommonJS loader's `Module._cache`; both are read in case a host (e.g. a
+  // test runner) wraps `require`.
+  const caches: unknown[] = [(Module as unknown as { _cache?: unknown })._cache];
   try {
-    const cache = cwdRequire().cache as Record<string, { exports?: unknown } | undefined>;
+    caches.push(cwdRequire().cache);
+  } catch {
+    // no CommonJS loader cache reachable
+  }
+  for (const c of caches) {
+    if (jupyter || c === null || typeof c !== 'object') continue;
+    const cache = c as Record<string, { exports?: unknown } | undefined>;
     for (const [file, mod] of Object.entries(cache)) {
       if (mod?.exports !== pub) continue;
       const sibling = cache[path.join(path.dirname(file), 'jupyter.js')]?.exports;
@@ -141,8 +150,6 @@ function writerOf(pub: TslabPublic): () => DisplayWriter | null {
         break;
       }
     }
-  } catch {
-    jupyter = undefined;
   }
   return () => {
     const w = jupyter?.lastWriteDisplayData;

@@ -40,7 +40,7 @@ const MAX_TOOLTIPS = 500;
  * const svg = figureToSvg(scatter([1, 2, 3], [2, 4, 8]), { standalone: true });
  */
 export function figureToSvg(input: FigureInput | PlotlyFigure, opts: SvgOptions = {}): string {
-  const fig = isNormalized(input) ? input : normalizeFigure(input as FigureInput);
+  const fig = normalizeFigure(input as FigureInput); // idempotent on an already normalised figure
   const layout = fig.layout;
   const width = positive(opts.width) ?? positive(layout.width) ?? 640;
   const height = positive(opts.height) ?? positive(layout.height) ?? 400;
@@ -264,17 +264,6 @@ export function figureToSvg(input: FigureInput | PlotlyFigure, opts: SvgOptions 
   });
   out.push('</svg>');
   return out.join('');
-}
-
-function isNormalized(x: unknown): x is PlotlyFigure {
-  const f = x as PlotlyFigure;
-  return (
-    f !== null &&
-    typeof f === 'object' &&
-    Array.isArray(f.data) &&
-    f.layout !== null &&
-    typeof f.layout === 'object'
-  );
 }
 
 function barRect(

@@ -116,7 +116,14 @@ function axpy(r: Float64Array, x: Float64Array, m: number, d: number): void {
  * which is where coordinate descent spends its time. Unrolled by two with two accumulators: measured
  * fastest in V8 (a plain loop is ~1.5x slower, a 4-way unroll no better).
  */
-function axpyDot(r: Float64Array, xa: Float64Array, ma: number, d: number, xb: Float64Array, mb: number): number {
+function axpyDot(
+  r: Float64Array,
+  xa: Float64Array,
+  ma: number,
+  d: number,
+  xb: Float64Array,
+  mb: number,
+): number {
   const n = r.length;
   const q = n - (n & 1);
   let s0 = 0;
@@ -211,7 +218,15 @@ export function enetCoordinateDescent(X: Float64Array[], y: Float64Array, opts: 
     if (iter >= gramAfter) {
       // Many passes on tall data: the rest is cheaper on XᵀX (the pending residual update is moot).
       const { G, q, yNorm2 } = centeredGram(X, xOffset, y, yOffset, norms);
-      const r = enetGramDescent(G, q, yNorm2, w, { l1Reg, l2Reg, maxIter, tol, tolScaled, startIter: iter, random });
+      const r = enetGramDescent(G, q, yNorm2, w, {
+        l1Reg,
+        l2Reg,
+        maxIter,
+        tol,
+        tolScaled,
+        startIter: iter,
+        random,
+      });
       return { coef: w, tolScaled, ...r };
     }
     let wMax = 0;

@@ -49,9 +49,13 @@ export function checkNumberParam(name: string, v: unknown, min: number, max = In
 /** Throws INVALID_PARAMETER unless `v` is an integer >= min. */
 export function checkIntParam(name: string, v: unknown, min: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
-    throw new CellarError('INVALID_PARAMETER', `${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`, {
-      param: name,
-    });
+    throw new CellarError(
+      'INVALID_PARAMETER',
+      `${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`,
+      {
+        param: name,
+      },
+    );
   }
   return v;
 }
@@ -119,7 +123,8 @@ export abstract class LinearEstimator implements Estimator {
     const m = toMatrix(X, { allowNonFinite: this.deferFiniteCheck });
     const yv = toVector(y);
     if (m.nRows === 0) throw new CellarError('INVALID_INPUT', 'X has no rows: fit needs at least one row');
-    if (m.nCols === 0) throw new CellarError('INVALID_INPUT', 'X has no columns: fit needs at least one feature');
+    if (m.nCols === 0)
+      throw new CellarError('INVALID_INPUT', 'X has no columns: fit needs at least one feature');
     if (yv.length !== m.nRows) {
       throw new CellarError(
         'INVALID_INPUT',

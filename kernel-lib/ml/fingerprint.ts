@@ -16,7 +16,11 @@ function bytesOf(a: Float64Array): Uint8Array {
  * @example
  * datasetFingerprint(['a'], [Float64Array.of(1, 2)], Float64Array.of(3, 4)); // '5c1f…' (64 hex chars)
  */
-export function datasetFingerprint(featureNames: string[], columns: Float64Array[], y?: Float64Array): string {
+export function datasetFingerprint(
+  featureNames: string[],
+  columns: Float64Array[],
+  y?: Float64Array,
+): string {
   const h = createHash('sha256');
   h.update(JSON.stringify(featureNames), 'utf8');
   for (const c of columns) h.update(bytesOf(c));

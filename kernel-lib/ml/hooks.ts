@@ -74,7 +74,9 @@ export function emitFitEvent(make: () => FitEvent): void {
       fn(event);
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
-      console.warn(`cellar: a fit listener failed for ${event.className} (${msg}); the model was fitted anyway`);
+      console.warn(
+        `cellar: a fit listener failed for ${event.className} (${msg}); the model was fitted anyway`,
+      );
     }
   }
 }

@@ -2,7 +2,8 @@
  * ml/linear-core — small numeric helpers shared by the linear estimators and loaded models: column
  * means, centering, prediction and the ElasticNet objective. Pure functions over Float64 columns.
  */
-import { dot } from './coordinate-descent.js';
+import { assertFiniteColumn, type Matrix } from '../data/matrix.js';
+import { centeredSumSq, dot } from './coordinate-descent.js';
 
 /** Mean of a Float64Array (0 for an empty one). */
 export function mean(a: Float64Array): number {
@@ -24,30 +25,38 @@ export function mean(a: Float64Array): number {
   return (s0 + s1 + (s2 + s3)) / n;
 }
 
-/** A new array holding `a - offset`. */
-export function centered(a: Float64Array, offset: number): Float64Array {
-  const n = a.length;
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = a[i] - offset;
-  return out;
-}
-
-/** Centers every column and `y`: returns the centered copies and the means that were removed. */
-export function centerData(
-  columns: Float64Array[],
+/**
+ * Column means (zeros when not centering), the target mean, and centered column norms `Σ(x − mean)²`:
+ * what every linear fit needs first. A NaN/Infinity in X makes a mean or norm non-finite, and only then
+ * is the column scanned to name the bad cell — estimators that call this skip the separate finite check.
+ *
+ * @throws CellarError('INVALID_INPUT') naming the column and row of a NaN/Infinity in X.
+ */
+export function columnStats(
+  m: Matrix,
   y: Float64Array,
-): { columns: Float64Array[]; y: Float64Array; xMean: Float64Array; yMean: number } {
-  const xMean = new Float64Array(columns.length);
-  const out = columns.map((c, j) => {
-    xMean[j] = mean(c);
-    return centered(c, xMean[j]);
-  });
-  const yMean = mean(y);
-  return { columns: out, y: centered(y, yMean), xMean, yMean };
+  center: boolean,
+): { xMean: Float64Array; yMean: number; norms: Float64Array } {
+  const p = m.nCols;
+  const xMean = new Float64Array(p);
+  const norms = new Float64Array(p);
+  for (let j = 0; j < p; j++) {
+    const col = m.columns[j];
+    if (center) xMean[j] = mean(col);
+    norms[j] = centeredSumSq(col, xMean[j]);
+    if (!Number.isFinite(xMean[j]) || !Number.isFinite(norms[j]))
+      assertFiniteColumn('X', m.featureNames[j], col);
+  }
+  return { xMean, yMean: center ? mean(y) : 0, norms };
 }
 
 /** `intercept + Σ coef_j · column_j` for every row, as a Float64Array. */
-export function predictColumns(columns: Float64Array[], nRows: number, coef: ArrayLike<number>, intercept: number): Float64Array {
+export function predictColumns(
+  columns: Float64Array[],
+  nRows: number,
+  coef: ArrayLike<number>,
+  intercept: number,
+): Float64Array {
   const out = new Float64Array(nRows);
   out.fill(intercept);
   for (let j = 0; j < columns.length; j++) {

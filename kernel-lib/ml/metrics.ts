@@ -15,7 +15,8 @@ function pair(yTrue: unknown, yPred: unknown): [Float64Array, Float64Array] {
       { yTrue: a.length, yPred: b.length },
     );
   }
-  if (a.length === 0) throw new CellarError('INVALID_INPUT', 'yTrue and yPred are empty: metrics need at least one value');
+  if (a.length === 0)
+    throw new CellarError('INVALID_INPUT', 'yTrue and yPred are empty: metrics need at least one value');
   return [a, b];
 }
 

@@ -76,7 +76,10 @@ function isRecord(x: unknown): x is Record<string, unknown> {
 
 function finite(field: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) {
-    throw bad(field, `must be a finite number, got ${v === null ? 'null' : typeof v === 'number' ? v : typeof v}`);
+    throw bad(
+      field,
+      `must be a finite number, got ${v === null ? 'null' : typeof v === 'number' ? v : typeof v}`,
+    );
   }
   return v;
 }
@@ -91,7 +94,8 @@ function columnSpecs(field: string, v: unknown): ColumnSpec[] {
   return v.map((c, i) => {
     const f = `${field}[${i}]`;
     if (!isRecord(c)) throw bad(f, 'must be an object {name, type}');
-    for (const k of Object.keys(c)) if (k !== 'name' && k !== 'type') throw bad(`${f}.${k}`, 'is not a known field');
+    for (const k of Object.keys(c))
+      if (k !== 'name' && k !== 'type') throw bad(`${f}.${k}`, 'is not a known field');
     const name = nonEmptyString(`${f}.name`, c.name);
     if (typeof c.type !== 'string' || !COLUMN_TYPES.has(c.type)) {
       throw bad(`${f}.type`, `must be one of ${[...COLUMN_TYPES].join(', ')}, got ${JSON.stringify(c.type)}`);
@@ -112,9 +116,13 @@ function columnSpecs(field: string, v: unknown): ColumnSpec[] {
 export function validateModelJSON(x: unknown): ModelJSON {
   if (!isRecord(x)) throw new CellarError('INVALID_INPUT', 'model JSON must be an object');
   for (const k of Object.keys(x)) if (!KEYS.has(k)) throw bad(k, 'is not a known field');
-  if (x.format !== 'cellar-model') throw bad('format', `must be 'cellar-model', got ${JSON.stringify(x.format)}`);
+  if (x.format !== 'cellar-model')
+    throw bad('format', `must be 'cellar-model', got ${JSON.stringify(x.format)}`);
   if (x.formatVersion !== 1) {
-    throw bad('formatVersion', `must be 1 (this cellar reads version 1), got ${JSON.stringify(x.formatVersion)}`);
+    throw bad(
+      'formatVersion',
+      `must be 1 (this cellar reads version 1), got ${JSON.stringify(x.formatVersion)}`,
+    );
   }
   if (x.flavor !== 'linear') throw bad('flavor', `must be 'linear', got ${JSON.stringify(x.flavor)}`);
   const estimator = nonEmptyString('estimator', x.estimator);
@@ -152,7 +160,8 @@ export function validateModelJSON(x: unknown): ModelJSON {
     throw bad('signature.inputs', `must list the featureNames in order (${featureNames.join(', ')})`);
   }
   inputs.forEach((c, i) => {
-    if (c.type === 'string') throw bad(`signature.inputs[${i}].type`, "cannot be 'string' for a linear model");
+    if (c.type === 'string')
+      throw bad(`signature.inputs[${i}].type`, "cannot be 'string' for a linear model");
   });
   if (outputs.length === 0) throw bad('signature.outputs', 'must have at least one column');
 
@@ -172,7 +181,8 @@ export function validateModelJSON(x: unknown): ModelJSON {
   }
   if (x.createdAt !== undefined) {
     const s = nonEmptyString('createdAt', x.createdAt);
-    if (Number.isNaN(Date.parse(s))) throw bad('createdAt', `must be an ISO 8601 timestamp, got ${JSON.stringify(s)}`);
+    if (Number.isNaN(Date.parse(s)))
+      throw bad('createdAt', `must be an ISO 8601 timestamp, got ${JSON.stringify(s)}`);
     out.createdAt = s;
   }
   return out;

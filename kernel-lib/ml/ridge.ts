@@ -4,9 +4,10 @@
  */
 import { CellarError } from '../errors.js';
 import type { Matrix } from '../data/matrix.js';
-import { dot } from './coordinate-descent.js';
+import { columnStats } from './linear-core.js';
+import { centeredGram } from './coordinate-descent-gram.js';
 import { checkBoolParam, checkNumberParam, LinearEstimator, type ColumnFit } from './estimator.js';
-import { centerData } from './linear-core.js';
+import { choleskySolve } from './linalg.js';
 import type { ModelParams } from './model-json.js';
 
 /** Options of `Ridge`. */
@@ -18,37 +19,6 @@ export interface RidgeOptions {
 }
 
 /**
- * Solves `A x = b` for a symmetric positive definite `A` (row-major, p×p) by Cholesky; returns null when
- * `A` is not (numerically) positive definite.
- */
-export function choleskySolve(A: Float64Array, b: Float64Array, p: number): Float64Array | null {
-  const L = new Float64Array(p * p);
-  for (let i = 0; i < p; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = A[i * p + j];
-      for (let k = 0; k < j; k++) s -= L[i * p + k] * L[j * p + k];
-      if (i === j) {
-        if (!(s > 1e-13 * A[i * p + i])) return null; // also catches NaN and a zero diagonal
-        L[i * p + i] = Math.sqrt(s);
-      } else L[i * p + j] = s / L[j * p + j];
-    }
-  }
-  const z = new Float64Array(p);
-  for (let i = 0; i < p; i++) {
-    let s = b[i];
-    for (let k = 0; k < i; k++) s -= L[i * p + k] * z[k];
-    z[i] = s / L[i * p + i];
-  }
-  const x = new Float64Array(p);
-  for (let i = p - 1; i >= 0; i--) {
-    let s = z[i];
-    for (let k = i + 1; k < p; k++) s -= L[k * p + i] * x[k];
-    x[i] = s / L[i * p + i];
-  }
-  return x;
-}
-
-/**
  * Linear regression with an L2 penalty, as scikit-learn's `Ridge` (its `alpha` has the same meaning).
  *
  * @example
@@ -56,6 +26,7 @@ export function choleskySolve(A: Float64Array, b: Float64Array, p: number): Floa
  */
 export class Ridge extends LinearEstimator {
   protected readonly className: string = 'Ridge';
+  protected override readonly deferFiniteCheck: boolean = true;
   alpha: number;
   fitIntercept: boolean;
 
@@ -77,33 +48,20 @@ export class Ridge extends LinearEstimator {
   }
 
   protected fitColumns(m: Matrix, y: Float64Array): ColumnFit {
-    const data = this.fitIntercept ? centerData(m.columns, y) : null;
-    const X = data ? data.columns : m.columns;
-    const yc = data ? data.y : y;
-    const p = X.length;
-    const G = new Float64Array(p * p);
-    const b = new Float64Array(p);
-    for (let i = 0; i < p; i++) {
-      b[i] = dot(X[i], yc);
-      for (let j = 0; j <= i; j++) {
-        const v = dot(X[i], X[j]);
-        G[i * p + j] = v;
-        G[j * p + i] = v;
-      }
-      G[i * p + i] += this.alpha;
-    }
-    const w = choleskySolve(G, b, p);
+    const p = m.nCols;
+    // Centering happens on the fly inside the Gram products (same doubles as a centered copy, no copy).
+    const { xMean, yMean, norms } = columnStats(m, y, this.fitIntercept);
+    const { G, q } = centeredGram(m.columns, xMean, y, yMean, norms);
+    for (let j = 0; j < p; j++) G[j * p + j] += this.alpha;
+    const w = choleskySolve(G, q, p);
     if (w === null) {
       throw new CellarError(
         'INVALID_INPUT',
         `Ridge cannot solve: the features are collinear (or constant) and alpha=${this.alpha} is too small; use alpha > 0 or drop redundant columns`,
       );
     }
-    let intercept = 0;
-    if (data) {
-      intercept = data.yMean;
-      for (let j = 0; j < p; j++) intercept -= data.xMean[j] * w[j];
-    }
+    let intercept = yMean;
+    for (let j = 0; j < p; j++) intercept -= xMean[j] * w[j];
     return { coef: w, intercept };
   }
 }

@@ -63,7 +63,8 @@ function rowCount(data: unknown, label: string): number {
     for (const k of keys) {
       const col = data[k] as ArrayLike<unknown> | undefined;
       const len = Array.isArray(col) || ArrayBuffer.isView(col) ? (col as ArrayLike<unknown>).length : -1;
-      if (len < 0) throw new CellarError('INVALID_INPUT', `${label} column '${k}' is not an array`, { column: k });
+      if (len < 0)
+        throw new CellarError('INVALID_INPUT', `${label} column '${k}' is not an array`, { column: k });
       if (n >= 0 && len !== n) {
         throw new CellarError(
           'INVALID_INPUT',
@@ -90,7 +91,9 @@ export function takeRows<T>(data: T, idx: number[]): T {
   }
   if (isPolarsDataFrame(data)) {
     // Gather column by column and rebuild with the Series' own methods, so ml never imports polars.
-    const cols = data.columns.map((name) => (data.getColumn(name) as unknown as Gatherable).gather(idx) as Gatherable);
+    const cols = data.columns.map(
+      (name) => (data.getColumn(name) as unknown as Gatherable).gather(idx) as Gatherable,
+    );
     if (cols.length === 0) return data;
     const frame = cols[0].toFrame?.() as { hstack(cols: unknown[]): unknown } | undefined;
     if (!frame) throw unsupported('this DataFrame');
@@ -147,9 +150,13 @@ export function splitIndices(n: number, opts: SplitOptions = {}): { train: numbe
     });
   }
   if (typeof shuffle !== 'boolean') {
-    throw new CellarError('INVALID_PARAMETER', `shuffle must be true or false, got ${JSON.stringify(shuffle)}`, {
-      param: 'shuffle',
-    });
+    throw new CellarError(
+      'INVALID_PARAMETER',
+      `shuffle must be true or false, got ${JSON.stringify(shuffle)}`,
+      {
+        param: 'shuffle',
+      },
+    );
   }
   if (!shuffle) {
     const all = Array.from({ length: n }, (_, i) => i);

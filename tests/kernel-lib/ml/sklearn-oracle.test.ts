@@ -4,7 +4,13 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ElasticNet, Lasso, LinearRegression, Ridge, type LinearEstimator } from '../../../kernel-lib/ml/index.js';
+import {
+  ElasticNet,
+  Lasso,
+  LinearRegression,
+  Ridge,
+  type LinearEstimator,
+} from '../../../kernel-lib/ml/index.js';
 
 interface Fit {
   estimator: 'ElasticNet' | 'Lasso' | 'Ridge' | 'LinearRegression';
