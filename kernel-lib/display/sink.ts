@@ -75,6 +75,8 @@ export function displayBundle<T extends MimeBundle>(bundle: T, primary: string):
       const writer = tslab.writer();
       if (writer) writer({ data: plainBundle(bundle), metadata: {}, transient: {} }, false);
       else if (bundle[primary] !== undefined) tslab.pub.display.raw(primary, bundle[primary]);
+      // Shown richly already: tslab's echo of the cell's last expression would print the summary a second time.
+      withTextForm(bundle, '');
     } catch (e) {
       // A display failure must not fail the user's cell; the returned bundle still prints as text.
       process.stderr.write(
@@ -86,9 +88,9 @@ export function displayBundle<T extends MimeBundle>(bundle: T, primary: string):
 }
 
 /** Makes `util.inspect` (console.log, REPL, tslab's echo of the last expression) print text/plain only. */
-function withTextForm(bundle: MimeBundle): void {
+function withTextForm(bundle: MimeBundle, override?: string): void {
   const text =
-    typeof bundle['text/plain'] === 'string' ? bundle['text/plain'] : Object.keys(bundle).join(', ');
+    override ?? (typeof bundle['text/plain'] === 'string' ? bundle['text/plain'] : Object.keys(bundle).join(', '));
   Object.defineProperty(bundle, inspect.custom, { value: () => text, enumerable: false, configurable: true });
 }
 

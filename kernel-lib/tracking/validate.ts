@@ -52,7 +52,7 @@ export function stringifyParam(key: string, value: unknown): string {
   if (typeof value === 'string') text = value;
   else if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
     text = String(value);
-  else if (value === null) text = 'None';
+  else if (value === null) text = 'null';
   else if (value === undefined) {
     throw new CellarError(
       'INVALID_PARAMETER',

@@ -1,7 +1,7 @@
 // Test helpers for running notebooks headlessly on a real tslab kernel: detects Debian's Jupyter, registers
-// the tslab kernel spec in isolated JUPYTER_* directories, executes a notebook with `jupyter nbconvert
-// --execute` and reads each cell's outputs back. Kernel output goes to a log file (never to jest's pipes)
-// and no kernel process outlives a call.
+// the tslab kernel spec in isolated JUPYTER_* directories, executes a notebook with nbclient (the engine of
+// `jupyter nbconvert --execute`) and reads each cell's outputs and status back. Kernel output goes to a log
+// file (never to jest's pipes) and no kernel process outlives a call.
 import { spawn, spawnSync } from 'node:child_process';
 import {
   existsSync,
@@ -17,8 +17,20 @@ import {
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 
-/** The repository root (tests run with the repository as working directory). */
-export const REPO_ROOT = resolve(process.cwd());
+/** The repository root: the nearest folder above the working directory whose package.json is cellar's. */
+export const REPO_ROOT = findRepoRoot(process.cwd());
+
+function findRepoRoot(start: string): string {
+  for (let dir = resolve(start); ; dir = dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string };
+      if (pkg.name === 'cellar') return dir;
+    } catch {
+      // No package.json here: keep walking up.
+    }
+    if (dirname(dir) === dir) return resolve(start);
+  }
+}
 
 /** Debian's Python, which has jupyter_client, nbclient and nbconvert (the `python3` on PATH may be a pyenv shim). */
 export const SYSTEM_PYTHON = '/usr/bin/python3';
@@ -111,13 +123,22 @@ export function installTslabKernel(dirs: JupyterDirs): { kernelName: string; spe
 }
 
 /**
- * Makes `dir` resolve this repository's packages (`cellar`, `tslab`, `@types/node`) by linking
- * `dir/node_modules` to the repository's `node_modules`. No-op when `dir/node_modules` already exists.
+ * Makes `dir` resolve `cellar` (this repository, i.e. its built `dist/`) and the repository's installed
+ * packages (`tslab`, `@types/node`, …) the way an installed package would: `dir/node_modules/` gets a link
+ * to each entry of the repository's `node_modules/`, and `cellar` links to the repository root. This does
+ * not rely on the `node_modules/cellar` link that `npm run build` makes (an `npm install` removes it).
+ * No-op when `dir/node_modules` already exists.
  */
 export function linkNodeModules(dir: string): void {
-  const link = join(dir, 'node_modules');
-  if (existsSync(link)) return;
-  symlinkSync(join(REPO_ROOT, 'node_modules'), link, 'dir');
+  const target = join(dir, 'node_modules');
+  if (existsSync(target)) return;
+  mkdirSync(target);
+  const source = join(REPO_ROOT, 'node_modules');
+  for (const entry of readdirSync(source)) {
+    if (entry === 'cellar' || entry === '.bin' || entry.startsWith('.package-lock')) continue;
+    symlinkSync(join(source, entry), join(target, entry));
+  }
+  symlinkSync(REPO_ROOT, join(target, 'cellar'), 'dir');
 }
 
 /** One output of a code cell, as nbformat stores it. */
@@ -163,8 +184,11 @@ export interface CellError {
 /** The executed notebook with accessors for its outputs. */
 export interface ExecutedNotebook {
   notebook: NotebookJson;
-  /** Path of the executed copy. */
-  outputPath: string;
+  /**
+   * Path of the executed copy when `outputDir` was given, else null (it was written to a temp dir that is
+   * removed after the run).
+   */
+  outputPath: string | null;
   /** The driver's and the kernel's combined stdout/stderr (kernel messages, tracebacks). */
   log: string;
   /**
@@ -209,6 +233,8 @@ export interface ExecuteOptions {
   jupyterDirs?: JupyterDirs;
   /** Kernel spec name (default `tslab`). */
   kernelName?: string;
+  /** Keep the executed notebook (same file name) and `execute.log` in this directory. */
+  outputDir?: string;
 }
 
 // nbclient is the engine behind `jupyter nbconvert --execute` (its ExecutePreprocessor subclasses
@@ -265,7 +291,9 @@ export async function executeNotebook(
     if (ownDirs) installTslabKernel(dirs);
     const source = resolve(notebookPath);
     const cwd = resolve(options.cwd ?? dirname(source));
-    const outDir = mkdtempSync(join(dirs.root, 'out-'));
+    const outDir =
+      options.outputDir !== undefined ? resolve(options.outputDir) : mkdtempSync(join(dirs.root, 'out-'));
+    mkdirSync(outDir, { recursive: true });
     const outputPath = join(outDir, basename(source));
     const logPath = join(outDir, 'execute.log');
     const cellTimeout = options.cellTimeoutSeconds ?? Math.max(30, Math.floor(timeoutMs / 1000));
@@ -292,7 +320,7 @@ export async function executeNotebook(
       throw new Error(`notebook driver failed (exit ${status.code ?? status.signal}). Log:\n${log}`);
     }
     const notebook = JSON.parse(readFileSync(outputPath, 'utf8')) as NotebookJson;
-    return wrapNotebook(notebook, outputPath, log);
+    return wrapNotebook(notebook, options.outputDir !== undefined ? outputPath : null, log);
   } finally {
     if (ownDirs) removeJupyterDirs(dirs);
     else killKernelsOf(dirs);
@@ -311,7 +339,7 @@ function stripAnsi(text: string): string {
   return text.replace(/\u001b\[[0-9;]*m/g, '');
 }
 
-function wrapNotebook(notebook: NotebookJson, outputPath: string, log: string): ExecutedNotebook {
+function wrapNotebook(notebook: NotebookJson, outputPath: string | null, log: string): ExecutedNotebook {
   const cells = notebook.cells;
   const meta = notebook.metadata['cellar_test'] as { failure?: string | null } | undefined;
   const failure = meta?.failure ?? null;
