@@ -41,6 +41,19 @@ export type {
 export type { ModelVersion, RegisteredModel, ModelRegistryStore } from './registry/types.js';
 export { parseModelUri, type ModelUri } from './registry/uri.js';
 export { locateStore, type StoreLocation } from './store/locate.js';
+export { driverTrainingData, type DriverTrainingRow } from './data/synthetic.js';
+export {
+  exportNotebook,
+  planExport,
+  listPipelines,
+  listPipelineVersions,
+  getPipelineVersion,
+  diffPipelineVersions,
+  parsePipelineRef,
+  type ExportOptions,
+  type ExportResult,
+} from './exporter/index.js';
+export type { PipelineSpec, StepSpec, StepContext, ParameterSpec } from './exporter/spec.js';
 export * from './ml/index.js';
 export * from './data/index.js';
 export * as display from './display/index.js';
