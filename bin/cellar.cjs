@@ -5,13 +5,17 @@ const path = require('node:path');
 const fs = require('node:fs');
 const main = path.join(__dirname, '..', 'dist', 'cjs', 'pipelines', 'cli', 'main.js');
 if (!fs.existsSync(main)) {
-  process.stderr.write('cellar: the package is not built yet. Run `npm run build` in ' + path.join(__dirname, '..') + '\n');
+  process.stderr.write(
+    'cellar: the package is not built yet. Run `npm run build` in ' + path.join(__dirname, '..') + '\n',
+  );
   process.exit(2);
 }
-require(main).main(process.argv.slice(2)).then(
-  (code) => process.exit(typeof code === 'number' ? code : 0),
-  (err) => {
-    process.stderr.write('cellar: ' + (err && err.message ? err.message : String(err)) + '\n');
-    process.exit(1);
-  },
-);
+require(main)
+  .main(process.argv.slice(2))
+  .then(
+    (code) => process.exit(typeof code === 'number' ? code : 0),
+    (err) => {
+      process.stderr.write('cellar: ' + (err && err.message ? err.message : String(err)) + '\n');
+      process.exit(1);
+    },
+  );

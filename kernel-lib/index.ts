@@ -54,6 +54,7 @@ export {
   type ExportResult,
 } from './exporter/index.js';
 export type { PipelineSpec, StepSpec, StepContext, ParameterSpec } from './exporter/spec.js';
+export * from './features/index.js';
 export * from './ml/index.js';
 export * from './data/index.js';
 export * as display from './display/index.js';

@@ -7,7 +7,9 @@ import { join, resolve } from 'node:path';
 
 const root = resolve(new URL('..', import.meta.url).pathname);
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-rmSync(join(root, 'dist'), { recursive: true, force: true });
+// Only our own outputs: dist/labextensions (the built JupyterLab extension) is another build's.
+rmSync(join(root, 'dist', 'esm'), { recursive: true, force: true });
+rmSync(join(root, 'dist', 'cjs'), { recursive: true, force: true });
 execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
 execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.cjs.json')], { stdio: 'inherit' });
 writeFileSync(join(root, 'dist', 'cjs', 'package.json'), JSON.stringify({ type: 'commonjs' }) + '\n');

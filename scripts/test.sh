@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 bash scripts/install-system.sh
 bash scripts/ensure-deps.sh
 npm run --silent build
+bash scripts/build-extension.sh
+bash scripts/build-e2e-app.sh
 echo "== lint"; npm run --silent lint
 echo "== typecheck"; npm run --silent typecheck
 echo "== jest"

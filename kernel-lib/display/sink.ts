@@ -90,7 +90,8 @@ export function displayBundle<T extends MimeBundle>(bundle: T, primary: string):
 /** Makes `util.inspect` (console.log, REPL, tslab's echo of the last expression) print text/plain only. */
 function withTextForm(bundle: MimeBundle, override?: string): void {
   const text =
-    override ?? (typeof bundle['text/plain'] === 'string' ? bundle['text/plain'] : Object.keys(bundle).join(', '));
+    override ??
+    (typeof bundle['text/plain'] === 'string' ? bundle['text/plain'] : Object.keys(bundle).join(', '));
   Object.defineProperty(bundle, inspect.custom, { value: () => text, enumerable: false, configurable: true });
 }
 

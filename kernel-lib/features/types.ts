@@ -5,6 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { CellarError } from '../errors.js';
+import type { PostgresSourceDef } from './postgres-source.js';
 
 /** Column types a feature view schema may declare. */
 export type FeatureDtype = 'float64' | 'float32' | 'int64' | 'int32' | 'string' | 'bool' | 'timestamp';
@@ -47,7 +48,8 @@ export interface FeatureViewDef {
   schema: Record<string, FeatureDtype>;
   /** Time to live in milliseconds; 0 = unbounded. */
   ttlMs: number;
-  source: FileSourceDef;
+  /** A Parquet/CSV file (embedded offline store) or a PostgreSQL table (PostgreSQL offline store). */
+  source: FileSourceDef | PostgresSourceDef;
   online: boolean;
   tags: Record<string, string>;
 }
@@ -189,7 +191,7 @@ export function featureView(opts: {
   entities: Array<EntityDef | string>;
   schema: Record<string, FeatureDtype>;
   ttl?: number | string | null;
-  source: FileSourceDef;
+  source: FileSourceDef | PostgresSourceDef;
   online?: boolean;
   tags?: Record<string, string>;
 }): FeatureViewDef {

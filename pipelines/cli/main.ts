@@ -5,9 +5,16 @@
 import { Command, CommanderError } from 'commander';
 import { closeAllEmbedded } from '../../kernel-lib/store/open.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerDemoDataCommand } from './commands/demo-data.js';
+import { registerFeaturesCommands } from './commands/features.js';
+import { registerExportCommand } from './commands/export.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerModelsCommands } from './commands/models.js';
+import { registerPipelineRunCommands } from './commands/pipelines-run.js';
+import { registerPipelineDefinitionCommands } from './commands/pipelines-defs.js';
 import { registerRunsCommands } from './commands/runs.js';
+import { registerSchedulerCommand } from './commands/scheduler.js';
+import { registerStepCommand } from './commands/step.js';
 import { EXIT, processIo, reportError, type Io } from './output.js';
 
 /** State shared by the commands of one invocation. */
@@ -46,6 +53,16 @@ export function buildProgram(ctx: CliContext): Command {
   registerRunsCommands(program, ctx);
   registerModelsCommands(program, ctx);
   registerDemoCommand(program, ctx);
+  registerFeaturesCommands(program, ctx);
+  registerDemoDataCommand(program, ctx);
+  registerExportCommand(program, ctx);
+  const pipelines = program
+    .command('pipelines')
+    .description('exported pipelines: list, show, diff, run, schedule');
+  registerPipelineDefinitionCommands(pipelines, ctx);
+  registerPipelineRunCommands(pipelines, ctx);
+  registerSchedulerCommand(program, ctx);
+  registerStepCommand(program, ctx);
   return program;
 }
 

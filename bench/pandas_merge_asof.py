@@ -1,0 +1,70 @@
+"""pandas peer of bench/pit-join.bench.ts: the same point-in-time join with pandas.merge_asof.
+
+Debian's pandas 1.5 has no Parquet engine (no pyarrow), so the bench hands over raw little-endian arrays
+(numpy.fromfile). Loading them is not timed; the timed part is what a pandas user must do: sort both frames
+on the time column, then merge_asof(by=driver_id, direction="backward", exact matches allowed).
+
+Usage: /usr/bin/python3 bench/pandas_merge_asof.py <dir> <entity_rows> <feature_rows> [out_dir]
+Prints one JSON line: {"seconds": ..., "max_rss_mb": ...}. With out_dir, writes the joined feature
+columns in entity row order (float64, NaN for no match) for the bench to compare.
+"""
+import json
+import os
+import resource
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+
+
+def load(path, dtype, n):
+    values = np.fromfile(path, dtype=dtype)
+    if values.shape[0] != n:
+        raise SystemExit(f"{path}: expected {n} values, found {values.shape[0]}")
+    return values
+
+
+def main():
+    directory, n_e, n_f = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    out_dir = sys.argv[4] if len(sys.argv) > 4 else None
+    p = lambda name: os.path.join(directory, name)
+    entities = pd.DataFrame(
+        {
+            "rid": np.arange(n_e, dtype=np.int64),
+            "driver_id": load(p("e_driver_id.bin"), "<i8", n_e),
+            "event_timestamp": load(p("e_ts.bin"), "<i8", n_e),
+        }
+    )
+    features = pd.DataFrame(
+        {
+            "driver_id": load(p("f_driver_id.bin"), "<i8", n_f),
+            "ts": load(p("f_ts.bin"), "<i8", n_f),
+            "conv_rate": load(p("f_conv_rate.bin"), "<f8", n_f),
+            "acc_rate": load(p("f_acc_rate.bin"), "<f8", n_f),
+            "avg_daily_trips": load(p("f_avg_daily_trips.bin"), "<f8", n_f),
+        }
+    )
+    start = time.perf_counter()
+    left = entities.sort_values("event_timestamp", kind="stable")
+    right = features.sort_values("ts", kind="stable")
+    joined = pd.merge_asof(
+        left,
+        right,
+        left_on="event_timestamp",
+        right_on="ts",
+        by="driver_id",
+        direction="backward",
+        allow_exact_matches=True,
+    )
+    seconds = time.perf_counter() - start
+    if out_dir:
+        ordered = joined.sort_values("rid")
+        for col in ("conv_rate", "acc_rate", "avg_daily_trips"):
+            ordered[col].to_numpy(dtype="<f8").tofile(os.path.join(out_dir, f"pandas_{col}.bin"))
+    max_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "max_rss_mb": max_rss_mb}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,547 @@
+/**
+ * features/columns — reads the columns a feature view needs from its Parquet or CSV source (nodejs-polars,
+ * only the needed columns) into the shapes the point-in-time join works on: Float64 key columns (or
+ * strings), Float64 epoch-ms timestamps, and feature value columns. Validates the file against the view
+ * (missing file, missing column, wrong type → errors naming the column, the view and the file) and keeps
+ * the last reads in a small LRU cache keyed by the file's identity (path, inode, size, mtime) and the columns.
+ *
+ * Feature values stay in the polars frame until asked for: `values.x` converts a whole column on first
+ * access, while `gatherValues` picks only the joined rows (a 10M-row column is never copied to JS when
+ * 1M rows are wanted). Numbers always become Float64 (float32 and integers are widened, never narrowed).
+ */
+import fs from 'node:fs';
+import pl from 'nodejs-polars';
+import type { DataFrame, Series } from 'nodejs-polars';
+import { CellarError, isCellarError } from '../errors.js';
+import { readCsv, readParquet } from '../data/io.js';
+import type { KeyColumn } from './pit-join.js';
+import type { KeyValue, ValueColumn } from './stores.js';
+import type { FeatureDtype, FileSourceDef } from './types.js';
+import { columnToEpochMs, int64ToFloat64, nullMask, physical } from './timestamps.js';
+
+/** How a source's join-key column stores its values (entity keys are coerced to it). */
+export type KeyKind = 'int' | 'float' | 'string';
+
+/** Columns of one feature view's source, ready for the join. Shared with the cache: do not modify. */
+export interface SourceColumns {
+  nRows: number;
+  /**
+   * Join-key columns: Int32Array (null-free int32 keys) or Float64Array (NaN = null) for numeric keys,
+   * `(string | null)[]` for string keys.
+   */
+  keys: Record<string, KeyColumn>;
+  keyKinds: Record<string, KeyKind>;
+  /** Event timestamps, epoch ms. */
+  ts: Float64Array;
+  /** Created timestamps, epoch ms (NaN = null), or null when the source has no created column. */
+  created: Float64Array | null;
+  /** Feature columns (each converted from the file on first access). */
+  values: Record<string, ValueColumn>;
+  /** The dtype of each feature column (declared, or derived from the file when only names were given). */
+  dtypes: Record<string, FeatureDtype>;
+}
+
+/** Options of {@link readSourceColumns}. */
+export interface ReadSourceOptions {
+  joinKeys: string[];
+  /** Feature columns: names (types taken from the file) or names with the view's declared dtypes. */
+  features: string[] | Record<string, FeatureDtype>;
+  /** The feature view being read, named in errors. */
+  viewName: string;
+}
+
+const CACHE_ENTRIES = 2;
+const cache = new Map<string, SourceColumns>();
+/**
+ * Where a source's feature columns are: a frame already read (CSV, or Parquet once its background read is
+ * done), or a Parquet read running on polars' threads while the join runs on the JS thread.
+ */
+interface FeatureFrame {
+  source: FileSourceDef;
+  viewName: string;
+  frame: DataFrame | null;
+  /** Settles (never rejects) when the background read ends; `frame` or `error` is then set. */
+  ready: Promise<void> | null;
+  error: unknown;
+}
+const frames = new WeakMap<SourceColumns, FeatureFrame>();
+
+/** Empties the read cache (benchmarks use it to time cold reads; tests to see file changes at once). */
+export function clearSourceColumnCache(): void {
+  cache.clear();
+}
+
+function fileLabel(source: FileSourceDef): string {
+  return `${source.format === 'csv' ? 'CSV' : 'Parquet'} file ${source.path}`;
+}
+
+function statSource(source: FileSourceDef, viewName: string): fs.BigIntStats {
+  try {
+    const st = fs.statSync(source.path, { bigint: true });
+    if (st.isFile()) return st;
+  } catch {
+    /* reported below */
+  }
+  throw new CellarError(
+    'NOT_FOUND',
+    `Feature view "${viewName}": its source ${fileLabel(source)} does not exist (or is not a file). ` +
+      'Create it, or point fileSource({ path }) at the right file (relative paths resolve when the source is defined).',
+    { view: viewName, path: source.path },
+  );
+}
+
+/** The first row of every column (names and, for Parquet, exact types) without reading the file. */
+function probe(source: FileSourceDef): DataFrame {
+  try {
+    return source.format === 'csv'
+      ? readCsv(source.path, { nRows: 1, tryParseDates: false })
+      : readParquet(source.path, { nRows: 1 });
+  } catch (e) {
+    throw new CellarError('INVALID_INPUT', `Cannot read ${fileLabel(source)}: ${(e as Error).message}`, {
+      path: source.path,
+    });
+  }
+}
+
+function typeError(
+  col: string,
+  what: string,
+  s: Series,
+  expected: string,
+  viewName: string,
+  source: FileSourceDef,
+): CellarError {
+  return new CellarError(
+    'INVALID_INPUT',
+    `Feature view "${viewName}": ${what} column "${col}" in ${fileLabel(source)} has type ${String(s.dtype)}, ` +
+      `but ${expected}. Fix the view's schema or the file.`,
+    { view: viewName, column: col, path: source.path, dtype: String(s.dtype) },
+  );
+}
+
+const INT = /^U?Int(8|16|32|64)$/;
+const FLOAT = /^Float(32|64)$/;
+
+/** The FeatureDtype a polars column maps to, when only feature names are given. */
+function dtypeOf(s: Series): FeatureDtype | null {
+  const v = s.dtype.variant;
+  if (FLOAT.test(v)) return 'float64';
+  if (INT.test(v)) return 'int64';
+  if (v === 'String' || v === 'Utf8' || v === 'Categorical') return 'string';
+  if (v === 'Bool') return 'bool';
+  if (v === 'Datetime' || v === 'Date') return 'timestamp';
+  return null;
+}
+
+function dtypeMatches(s: Series, dtype: FeatureDtype): boolean {
+  const v = s.dtype.variant;
+  switch (dtype) {
+    case 'float64':
+    case 'float32':
+      return FLOAT.test(v) || INT.test(v);
+    case 'int64':
+    case 'int32':
+      return INT.test(v);
+    case 'string':
+      return v === 'String' || v === 'Utf8' || v === 'Categorical';
+    case 'bool':
+      return v === 'Bool';
+    case 'timestamp':
+      return v === 'Datetime' || v === 'Date' || v === 'String' || v === 'Utf8';
+  }
+}
+
+/**
+ * Converts a polars Series to a feature value column of `dtype` (numbers and times as Float64Array with
+ * NaN at nulls; strings and booleans as arrays with null).
+ */
+export function seriesToValueColumn(s: Series, dtype: FeatureDtype, column: string): ValueColumn {
+  const n = s.length;
+  const mask = nullMask(s);
+  const nulls = mask ?? new Uint8Array(n);
+  if (dtype === 'string' || dtype === 'bool') {
+    const data = (dtype === 'string' ? s.cast(pl.String) : s).toArray() as Array<string | boolean | null>;
+    return { dtype, data, nulls };
+  }
+  const data =
+    dtype === 'timestamp'
+      ? columnToEpochMs(s, column, { allowNulls: true })
+      : s.dtype.variant === 'Int64'
+        ? int64ToFloat64(physical(s, pl.Int64) as BigInt64Array, 1, true)
+        : (physical(s, pl.Float64) as Float64Array);
+  if (mask !== null) for (let i = 0; i < n; i++) if (mask[i] === 1) data[i] = NaN;
+  return { dtype, data, nulls };
+}
+
+/**
+ * Converts a polars join-key column: integers without nulls that fit in int32 to an Int32Array, other
+ * numbers to a Float64Array (NaN = null), strings to an array of strings (null = null).
+ *
+ * @throws CellarError INVALID_INPUT for other column types, or integers beyond ±2^53.
+ */
+export function seriesToKeyColumn(s: Series, column: string): { values: KeyColumn; kind: KeyKind } {
+  const v = s.dtype.variant;
+  if (v === 'String' || v === 'Utf8' || v === 'Categorical') {
+    return { values: s.cast(pl.String).toArray() as Array<string | null>, kind: 'string' };
+  }
+  if (!INT.test(v) && !FLOAT.test(v)) {
+    throw new CellarError(
+      'INVALID_INPUT',
+      `Join-key column "${column}" has type ${String(s.dtype)}; use integers or strings.`,
+      {
+        column,
+      },
+    );
+  }
+  const mask = nullMask(s);
+  const kind: KeyKind = INT.test(v) ? 'int' : 'float';
+  if (kind === 'int' && mask === null && s.length > 0) {
+    // Null-free integer keys within int32 travel as an Int32Array: half the memory of Float64.
+    const min = Number(s.min());
+    const max = Number(s.max());
+    if (min >= -2147483648 && max <= 2147483647) return { values: physical(s, pl.Int32) as Int32Array, kind };
+  }
+  let values: Float64Array;
+  if (v === 'Int64' || v === 'UInt64') {
+    const big = physical(s, pl.Int64) as BigInt64Array;
+    const hi = new Int32Array(big.buffer, big.byteOffset, big.length * 2);
+    for (let j = 1; j < hi.length; j += 2) {
+      if (hi[j]! > 0x1fffff || hi[j]! < -0x200000) {
+        throw new CellarError(
+          'INVALID_INPUT',
+          `Join-key column "${column}" holds integers beyond ±2^53; store such keys as strings.`,
+          { column },
+        );
+      }
+    }
+    values = int64ToFloat64(big, 1, true);
+  } else values = physical(s, pl.Float64) as Float64Array;
+  if (mask !== null) for (let i = 0; i < values.length; i++) if (mask[i] === 1) values[i] = NaN;
+  return { values, kind };
+}
+
+function withContext(e: unknown, viewName: string, source: FileSourceDef): never {
+  if (isCellarError(e)) {
+    throw new CellarError(e.code, `Feature view "${viewName}", ${fileLabel(source)}: ${e.message}`, {
+      ...(e.details ?? {}),
+      view: viewName,
+      path: source.path,
+    });
+  }
+  throw e;
+}
+
+/**
+ * Reads what a feature view needs from its file source: join keys, the event timestamp, the created
+ * timestamp (if the source has one) and the requested features, reading only those columns. Results are
+ * cached (LRU, {@link CACHE_ENTRIES} entries) by file identity and columns, so repeated joins over an
+ * unchanged 10M-row file skip the read; the returned object is shared — treat it as read-only.
+ *
+ * @throws CellarError NOT_FOUND when the file does not exist (naming file and view); INVALID_INPUT when a
+ *   column is missing (naming column, view and file, and listing the columns present), when a column's
+ *   type does not match the view's schema, when a timestamp is null or zone-less, or the file is unreadable.
+ * @example
+ * const src = readSourceColumns(view.source, { joinKeys: ['driver_id'], features: view.schema, viewName: view.name });
+ */
+export function readSourceColumns(source: FileSourceDef, opts: ReadSourceOptions): SourceColumns {
+  const { joinKeys, viewName } = opts;
+  const declared: Record<string, FeatureDtype | null> = Array.isArray(opts.features)
+    ? Object.fromEntries(opts.features.map((f) => [f, null]))
+    : { ...opts.features };
+  const st = statSource(source, viewName);
+  const cacheKey = JSON.stringify([
+    source.path,
+    source.format,
+    String(st.ino),
+    String(st.size),
+    String(st.mtimeNs),
+    source.timestampField,
+    source.createdTimestampColumn,
+    joinKeys,
+    declared,
+  ]);
+  const hit = cache.get(cacheKey);
+  if (hit) {
+    cache.delete(cacheKey);
+    cache.set(cacheKey, hit);
+    return hit;
+  }
+  const wanted: Array<[string, string]> = [
+    ...joinKeys.map((k): [string, string] => [k, 'join key']),
+    [source.timestampField, 'timestamp'],
+    ...(source.createdTimestampColumn
+      ? [[source.createdTimestampColumn, 'created timestamp'] as [string, string]]
+      : []),
+    ...Object.keys(declared).map((f): [string, string] => [f, 'feature']),
+  ];
+  const head = probe(source);
+  const present = head.columns;
+  for (const [col, what] of wanted) {
+    if (!present.includes(col)) {
+      throw new CellarError(
+        'INVALID_INPUT',
+        `Feature view "${viewName}": ${what} column "${col}" is missing from ${fileLabel(source)}; ` +
+          `columns present: ${present.join(', ')}.`,
+        { view: viewName, column: col, path: source.path, present },
+      );
+    }
+  }
+  const base = [...new Set(wanted.filter(([, what]) => what !== 'feature').map(([c]) => c))];
+  const features = Object.keys(declared);
+  const state: FeatureFrame = { source, viewName, frame: null, ready: null, error: null };
+  let df: DataFrame;
+  let typed: DataFrame;
+  if (source.format === 'csv') {
+    df = readCsv(source.path, { columns: [...new Set([...base, ...features])] });
+    state.frame = df;
+    typed = df;
+  } else {
+    // Parquet types are in the metadata, so features are checked now and read in the background once keys
+    // and times are converted: polars decodes them on its threads while the JS thread runs the join.
+    typed = head;
+    checkFeatureTypes(typed, declared, source, viewName);
+    df = readParquet(source.path, { columns: base });
+  }
+  const result = convert(df, typed, source, opts, declared, state);
+  if (state.frame === null && features.length > 0) {
+    // One contiguous chunk per column: gathering 1M random rows from it is ~4× faster than from row groups.
+    state.ready = pl
+      .scanParquet(source.path, { rechunk: true })
+      .select(...features)
+      .collect()
+      .then(
+        (frame) => {
+          state.frame = frame;
+        },
+        (e: unknown) => {
+          state.error = e;
+        },
+      );
+  }
+  cache.set(cacheKey, result);
+  while (cache.size > CACHE_ENTRIES) cache.delete(cache.keys().next().value as string);
+  return result;
+}
+
+function checkFeatureTypes(
+  typed: DataFrame,
+  declared: Record<string, FeatureDtype | null>,
+  source: FileSourceDef,
+  viewName: string,
+): Record<string, FeatureDtype> {
+  const dtypes: Record<string, FeatureDtype> = {};
+  for (const [f, d] of Object.entries(declared)) {
+    const s = typed.getColumn(f);
+    const dtype = d ?? dtypeOf(s);
+    if (dtype === null) {
+      throw typeError(
+        f,
+        'feature',
+        s,
+        'cellar supports numbers, strings, booleans and times',
+        viewName,
+        source,
+      );
+    }
+    if (!dtypeMatches(s, dtype))
+      throw typeError(f, 'feature', s, `the view declares it ${dtype}`, viewName, source);
+    dtypes[f] = dtype;
+  }
+  return dtypes;
+}
+
+function convert(
+  df: DataFrame,
+  typed: DataFrame,
+  source: FileSourceDef,
+  opts: ReadSourceOptions,
+  declared: Record<string, FeatureDtype | null>,
+  state: FeatureFrame,
+): SourceColumns {
+  const { viewName } = opts;
+  const keys: Record<string, KeyColumn> = {};
+  const keyKinds: Record<string, KeyKind> = {};
+  let ts: Float64Array;
+  let created: Float64Array | null = null;
+  try {
+    for (const k of opts.joinKeys) {
+      const s = df.getColumn(k);
+      if (dtypeOf(s) !== 'string' && !INT.test(s.dtype.variant) && !FLOAT.test(s.dtype.variant)) {
+        throw typeError(k, 'join key', s, 'join keys must be integers or strings', viewName, source);
+      }
+      const { values, kind } = seriesToKeyColumn(s, k);
+      keys[k] = values;
+      keyKinds[k] = kind;
+    }
+    ts = columnToEpochMs(df.getColumn(source.timestampField), source.timestampField);
+    if (source.createdTimestampColumn) {
+      created = columnToEpochMs(df.getColumn(source.createdTimestampColumn), source.createdTimestampColumn, {
+        allowNulls: true,
+      });
+    }
+  } catch (e) {
+    withContext(e, viewName, source);
+  }
+  const dtypes = checkFeatureTypes(typed, declared, source, viewName);
+  const values: Record<string, ValueColumn> = {};
+  const converted: Record<string, ValueColumn> = {};
+  for (const f of Object.keys(dtypes)) {
+    Object.defineProperty(values, f, {
+      enumerable: true,
+      get: () => (converted[f] ??= toValues(featureSeries(state, f), dtypes[f]!, f, viewName, source)),
+    });
+  }
+  const result: SourceColumns = { nRows: df.height, keys, keyKinds, ts, created, values, dtypes };
+  frames.set(result, state);
+  return result;
+}
+
+/** A feature column for synchronous use: from the frame if it is there, else read on its own. */
+function featureSeries(state: FeatureFrame, f: string): Series {
+  if (state.frame !== null) return state.frame.getColumn(f);
+  return readParquet(state.source.path, { columns: [f] }).getColumn(f);
+}
+
+/** The features' frame, once the background read (if any) is done. */
+async function featureFrame(state: FeatureFrame, nRows: number): Promise<DataFrame> {
+  if (state.ready !== null) await state.ready;
+  if (state.error !== null) {
+    throw new CellarError(
+      'INVALID_INPUT',
+      `Feature view "${state.viewName}": cannot read ${fileLabel(state.source)}: ${(state.error as Error).message}`,
+      { view: state.viewName, path: state.source.path },
+    );
+  }
+  if (state.frame === null || state.frame.height !== nRows) {
+    throw new CellarError(
+      'INVALID_STATE',
+      `Feature view "${state.viewName}": ${fileLabel(state.source)} changed while it was being read; try again.`,
+      { view: state.viewName, path: state.source.path },
+    );
+  }
+  return state.frame;
+}
+
+function toValues(
+  s: Series,
+  dtype: FeatureDtype,
+  f: string,
+  viewName: string,
+  source: FileSourceDef,
+): ValueColumn {
+  try {
+    return seriesToValueColumn(s, dtype, f);
+  } catch (e) {
+    return withContext(e, viewName, source);
+  }
+}
+
+/**
+ * The values of the given features at `index` (an output of `pointInTimeJoin`; -1 → null). Gathers inside
+ * polars (all columns in one pass) and converts only the picked rows, so a full column is never copied to JS.
+ * Waits for the features' background read when it is still running.
+ *
+ * @throws CellarError INVALID_PARAMETER when a feature was not read from this source; INVALID_INPUT when the
+ *   file cannot be read; INVALID_STATE when it changed while being read.
+ * @example
+ * const { conv_rate } = await gatherValues(src, ['conv_rate'], pointInTimeJoin(input));
+ */
+export async function gatherValues(
+  src: SourceColumns,
+  features: string[],
+  index: Int32Array,
+): Promise<Record<string, ValueColumn>> {
+  const state = frames.get(src);
+  for (const f of features) {
+    if (src.dtypes[f] === undefined || state === undefined) {
+      throw new CellarError('INVALID_PARAMETER', `Feature "${f}" was not read from this source.`);
+    }
+  }
+  const n = index.length;
+  const out: Record<string, ValueColumn> = {};
+  if (features.length === 0) return out;
+  let taken: DataFrame | null = null;
+  if (src.nRows > 0) {
+    const df = await featureFrame(state!, src.nRows);
+    const picks = new Int32Array(n);
+    for (let i = 0; i < n; i++) picks[i] = index[i]! < 0 ? 0 : index[i]!;
+    const at = pl.Series('i', picks).cast(pl.UInt32);
+    taken = df.select(...features.map((f) => pl.col(f).gather(at)));
+  }
+  for (const f of features) {
+    const dtype = src.dtypes[f]!;
+    const col: ValueColumn =
+      taken !== null
+        ? seriesToValueColumn(taken.getColumn(f), dtype, f)
+        : {
+            dtype,
+            data:
+              dtype === 'string' || dtype === 'bool' ? new Array<null>(n).fill(null) : new Float64Array(n),
+            nulls: new Uint8Array(n),
+          };
+    const data = col.data;
+    for (let i = 0; i < n; i++) {
+      if (index[i]! < 0) {
+        col.nulls[i] = 1;
+        data[i] = Array.isArray(data) ? null : NaN;
+      }
+    }
+    out[f] = col;
+  }
+  return out;
+}
+
+/**
+ * Coerces entity key values to a source key column's kind, so `1001` and `"1001"` find the same entity:
+ * integer sources take integers and integer strings, float sources numbers and numeric strings, string
+ * sources strings and numbers (printed as JS prints them). Null/undefined stay null (they match nothing).
+ *
+ * @throws CellarError INVALID_INPUT naming the value, its row, the key column and the view when a value
+ *   cannot be coerced (e.g. "abc" for an integer key, 1.5 for an integer key).
+ */
+export function coerceKeyValues(
+  values: ReadonlyArray<KeyValue | null | undefined | bigint>,
+  kind: KeyKind,
+  column: string,
+  viewName: string,
+): KeyColumn {
+  const n = values.length;
+  const bad = (i: number, want: string): CellarError =>
+    new CellarError(
+      'INVALID_INPUT',
+      `Entity key ${JSON.stringify(String(values[i]))} (column "${column}", row ${i}) cannot match feature view ` +
+        `"${viewName}", whose "${column}" column holds ${want}; pass ${want} (or strings of them).`,
+      { column, row: i, view: viewName },
+    );
+  if (kind === 'string') {
+    const out = new Array<string | null>(n);
+    for (let i = 0; i < n; i++) {
+      const v = values[i];
+      if (v === null || v === undefined) out[i] = null;
+      else if (typeof v === 'string') out[i] = v;
+      else if (typeof v === 'number' || typeof v === 'bigint') out[i] = String(v);
+      else throw bad(i, 'strings');
+    }
+    return out;
+  }
+  const out = new Float64Array(n);
+  const want = kind === 'int' ? 'integers' : 'numbers';
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    let x: number;
+    if (v === null || v === undefined) x = NaN;
+    else if (typeof v === 'number') x = v;
+    else if (typeof v === 'bigint') x = Number(v);
+    else if (typeof v === 'string' && v.trim() !== '' && (kind === 'float' || /^[+-]?\d+$/.test(v.trim())))
+      x = Number(v);
+    else throw bad(i, want);
+    if (
+      v !== null &&
+      v !== undefined &&
+      (!Number.isFinite(x) || (kind === 'int' && !Number.isSafeInteger(x)))
+    )
+      throw bad(i, want);
+    out[i] = x;
+  }
+  return out;
+}

@@ -1,0 +1,208 @@
+/**
+ * runner/worker-main — the body of a step worker process. The pool forks the worker ahead of time; it loads
+ * this module, says "ready" and waits. It then receives exactly one task over IPC, runs that one step and
+ * exits, so every step runs isolated in a process of its own:
+ *   1. stdout/stderr go to the attempt's log file;
+ *   2. inputs are read from the upstream steps' committed output directories and deserialized;
+ *   3. the compiled CommonJS step module's `run(ctx)` is awaited;
+ *   4. each output is serialized into a temporary directory, which is renamed to `try-<n>` when complete;
+ *   5. the result file is written (temp file + rename), then the result is also sent over IPC.
+ * The worker keeps going when its parent dies after the task arrived (a restarted scheduler adopts it via
+ * the result file); an idle worker whose parent is gone exits at once.
+ */
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import Module, { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type { OutputManifest, StepResult, TaskMessage, WorkerTask } from './protocol.js';
+import { decodeValue, encodeValue } from './serialize.js';
+
+type StepModule = { run?: unknown };
+
+let logFd: number | null = null;
+
+function log(text: string): void {
+  if (logFd !== null) writeSync(logFd, text);
+}
+
+/** Sends stdout and stderr of this process (console, process.stdout.write) to the attempt's log file. */
+function redirectOutput(file: string): void {
+  mkdirSync(dirname(file), { recursive: true });
+  logFd = openSync(file, 'a');
+  const fd = logFd;
+  const write = (chunk: unknown, encoding?: unknown, cb?: unknown): boolean => {
+    const done = typeof encoding === 'function' ? encoding : cb;
+    const data =
+      typeof chunk === 'string'
+        ? Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8')
+        : (chunk as Uint8Array);
+    writeSync(fd, data);
+    if (typeof done === 'function') (done as () => void)();
+    return true;
+  };
+  process.stdout.write = write as typeof process.stdout.write;
+  process.stderr.write = write as typeof process.stderr.write;
+}
+
+/** Loads a compiled step. A store inside a `"type": "module"` package would make Node read `.js` as ESM. */
+function loadStepModule(file: string): StepModule {
+  try {
+    return createRequire(file)(file) as StepModule;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ERR_REQUIRE_ESM') throw e;
+    // The exporter compiles steps to CommonJS: load them as such whatever the enclosing package says.
+    type CjsModule = {
+      filename: string;
+      paths: string[];
+      exports: StepModule;
+      _compile(c: string, f: string): void;
+    };
+    const M = Module as unknown as {
+      new (id: string): CjsModule;
+      _nodeModulePaths(dir: string): string[];
+    };
+    const m = new M(file);
+    m.filename = file;
+    m.paths = M._nodeModulePaths(dirname(file));
+    m._compile(readFileSync(file, 'utf8'), file);
+    return m.exports;
+  }
+}
+
+async function loadInputs(task: WorkerTask): Promise<Record<string, unknown>> {
+  const inputs: Record<string, unknown> = {};
+  const manifests = new Map<string, OutputManifest>();
+  for (const input of task.inputs) {
+    let manifest = manifests.get(input.dir);
+    if (!manifest) {
+      manifest = JSON.parse(readFileSync(join(input.dir, 'manifest.json'), 'utf8')) as OutputManifest;
+      manifests.set(input.dir, manifest);
+    }
+    const entry = manifest.outputs[input.name];
+    if (!entry) {
+      throw new Error(
+        `upstream step "${input.step}" did not produce "${input.name}" (outputs: ${Object.keys(manifest.outputs).join(', ') || 'none'})`,
+      );
+    }
+    inputs[input.name] = await decodeValue(
+      entry.kind,
+      readFileSync(join(input.dir, entry.file)),
+      input.name,
+      input.step,
+    );
+  }
+  return inputs;
+}
+
+function writeOutputs(task: WorkerTask, values: Record<string, unknown>): StepResult['outputs'] {
+  const tmp = `${task.tmpDir}-${process.pid}`;
+  mkdirSync(tmp, { recursive: true });
+  const manifest: OutputManifest = {
+    format: 'cellar-step-outputs',
+    step: task.step,
+    tryNumber: task.context.tryNumber,
+    outputs: {},
+  };
+  const written: StepResult['outputs'] = [];
+  task.outputs.forEach((name, i) => {
+    const encoded = encodeValue(values[name], name, task.step);
+    const file = `${i}.${encoded.ext}`;
+    writeFileSync(join(tmp, file), encoded.data);
+    manifest.outputs[name] = { file, kind: encoded.kind, bytes: encoded.data.length };
+    written.push({ name, kind: encoded.kind, bytes: encoded.data.length });
+  });
+  writeFileSync(join(tmp, 'manifest.json'), JSON.stringify(manifest));
+  renameSync(tmp, task.outputDir); // the outputs appear all at once, or not at all
+  return written;
+}
+
+function pickMetrics(task: WorkerTask, values: Record<string, unknown>): Record<string, number> {
+  const metrics: Record<string, number> = {};
+  for (const name of task.metrics) {
+    const v = values[name];
+    if (typeof v !== 'number' || !Number.isFinite(v)) {
+      throw new Error(
+        `pipeline metric "${name}" must be a finite number, got ${typeof v === 'number' ? String(v) : typeof v}`,
+      );
+    }
+    metrics[name] = v;
+  }
+  return metrics;
+}
+
+function errorInfo(e: unknown): NonNullable<StepResult['error']> {
+  if (e instanceof Error) {
+    const code = (e as { code?: unknown }).code;
+    return {
+      message: e.message,
+      ...(typeof code === 'string' ? { code } : {}),
+      ...(e.stack ? { stack: e.stack } : {}),
+    };
+  }
+  return { message: String(e) };
+}
+
+let finished = false;
+
+/** Writes the result file atomically, reports over IPC when the parent is still there, and exits. */
+function finish(task: WorkerTask, result: StepResult): void {
+  if (finished) return;
+  finished = true;
+  if (!result.ok && result.error)
+    log(`\n[cellar] step "${task.step}" failed: ${result.error.stack ?? result.error.message}\n`);
+  const tmp = `${task.resultFile}.tmp-${process.pid}`;
+  mkdirSync(dirname(task.resultFile), { recursive: true });
+  writeFileSync(tmp, JSON.stringify(result));
+  renameSync(tmp, task.resultFile);
+  if (logFd !== null) closeSync(logFd);
+  logFd = null;
+  const exit = (): never => process.exit(result.ok ? 0 : 1);
+  if (process.connected && process.send) process.send({ type: 'result', result }, () => exit());
+  else exit();
+}
+
+async function runTask(task: WorkerTask): Promise<void> {
+  redirectOutput(task.logFile);
+  Object.assign(process.env, task.env);
+  const startedAt = Date.now();
+  const base = { pid: process.pid, startedAt, metrics: {}, outputs: [] };
+  const fail = (e: unknown): void =>
+    finish(task, { ...base, ok: false, error: errorInfo(e), endedAt: Date.now() });
+  process.on('uncaughtException', fail);
+  process.on('unhandledRejection', fail);
+  try {
+    const inputs = await loadInputs(task);
+    const mod = loadStepModule(task.stepFile);
+    if (typeof mod.run !== 'function')
+      throw new Error(`${task.stepFile} does not export a run(ctx) function`);
+    const returned = (await (mod.run as (ctx: unknown) => unknown)({ ...task.context, inputs })) as unknown;
+    const values = (returned ?? {}) as Record<string, unknown>;
+    if (typeof values !== 'object' || Array.isArray(values))
+      throw new Error('run(ctx) must resolve to an object of outputs');
+    const missing = task.outputs.filter((n) => !Object.prototype.hasOwnProperty.call(values, n));
+    if (missing.length > 0)
+      throw new Error(`step "${task.step}" did not return ${missing.map((n) => `"${n}"`).join(', ')}`);
+    const metrics = pickMetrics(task, values);
+    const outputs = writeOutputs(task, values);
+    finish(task, { ...base, ok: true, metrics, outputs, endedAt: Date.now() });
+  } catch (e) {
+    fail(e);
+  }
+}
+
+/** Starts the worker protocol (the entry point of worker.ts). */
+export function startWorker(): void {
+  if (typeof process.send !== 'function') {
+    process.stderr.write('cellar worker: this script is started by the pipeline runner, not by hand.\n');
+    process.exit(2);
+  }
+  let busy = false;
+  process.on('disconnect', () => {
+    if (!busy) process.exit(0); // the runner went away before handing us a step
+  });
+  process.on('message', (msg: TaskMessage) => {
+    if (busy || msg?.type !== 'task') return;
+    busy = true;
+    void runTask(msg.task);
+  });
+  process.send({ type: 'ready' });
+}

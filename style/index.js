@@ -1,0 +1,2 @@
+// Style entry of cellar's JupyterLab extension (package.json "styleModule").
+import './base.css';
