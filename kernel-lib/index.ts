@@ -58,3 +58,4 @@ export * from './features/index.js';
 export * from './ml/index.js';
 export * from './data/index.js';
 export * as display from './display/index.js';
+export * as bridge from './bridge/index.js';

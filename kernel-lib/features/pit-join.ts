@@ -205,7 +205,7 @@ function rank4(t: Float64Array, p: number, end: number, x: number): number {
 /** Feature rows are processed in chunks of this many rows (bounds the scratch memory to ~24 bytes a row). */
 const CHUNK_ROWS = 1 << 22;
 /** Target bytes of entity-side state per partition, so a partition's random accesses stay in L2. */
-const PARTITION_BYTES = 256 * 1024;
+const PARTITION_BYTES = 64 * 1024;
 
 /**
  * The point-in-time join: for each entity row, the index of the winning feature row, or -1 when no feature

@@ -84,6 +84,7 @@ export class Scheduler {
   private readonly only: Set<string> | null;
   private pool: WorkerPool | null = null;
   private readonly workers = new Map<string, StepWorker>();
+  private readonly taskCache = new Map<string, Map<string, TaskInstanceRow>>();
   private readonly inflight = new Map<string, Promise<void>>();
   private readonly versions = new Map<string, LoadedPipelineVersion>();
   private readonly experiments = new Map<string, string>();
@@ -159,7 +160,29 @@ export class Scheduler {
     return true;
   }
 
+  /**
+   * The task instances of a run this process drives. Read from the store once, then kept current by this
+   * process's own transitions (it is the only writer of a run it drives): re-reading every task of a wide
+   * run after each step would cost O(steps²).
+   */
+  private tasksOf(runId: string): TaskInstanceRow[] {
+    let cached = this.taskCache.get(runId);
+    if (!cached) {
+      cached = new Map(this.state.tasks(runId).map((t) => [t.step, t]));
+      this.taskCache.set(runId, cached);
+    }
+    return [...cached.values()];
+  }
+
+  /** Re-reads one task instance after a transition changed it. */
+  private refreshTask(runId: string, step: string): void {
+    const cached = this.taskCache.get(runId);
+    const row = cached ? this.state.task(runId, step) : null;
+    if (cached && row) cached.set(step, row);
+  }
+
   private release(runId: string): void {
+    this.taskCache.delete(runId);
     if (drivenHere.get(runId) === this) drivenHere.delete(runId);
     this.mine.delete(runId);
     const t = this.retryTimers.get(runId);
@@ -203,6 +226,7 @@ export class Scheduler {
         .then((end) => {
           const current = this.state.getRun(a.runId);
           finishAttempt(this.ctx, current, a.step, a.tryNumber, end);
+          this.refreshTask(a.runId, a.step);
           if (!end.ok) removeTempOutputs(a.outputDir);
         })
         .catch((e: unknown) => this.log(`adopted attempt ${a.step}: ${(e as Error).message}`))
@@ -310,7 +334,7 @@ export class Scheduler {
       this.notify();
       return;
     }
-    const tasks = this.state.tasks(runId);
+    const tasks = this.tasksOf(runId);
     const ready = this.stopping ? [] : settleTriggers(this.ctx, run, version.spec, tasks);
     for (const t of ready) {
       const key = `${runId}/${t.step}`;
@@ -372,6 +396,7 @@ export class Scheduler {
       const experimentId = await this.experimentId(run.pipeline);
       try {
         started = startAttempt(this.ctx, run, version.spec, step, identity, experimentId);
+        this.refreshTask(run.runId, step);
       } finally {
         uncount();
       }
@@ -397,6 +422,7 @@ export class Scheduler {
       const outcome = await worker.run(task, timeoutMs);
       const end = toAttemptEnd(outcome, timeoutMs);
       finishAttempt(this.ctx, fresh, step, started.tryNumber, end);
+      this.refreshTask(run.runId, step);
       finished = true;
       if (!end.ok) removeTempOutputs(started.paths.outputDir);
       this.log(
@@ -421,6 +447,7 @@ export class Scheduler {
                 signal: null,
               };
               finishAttempt(this.ctx, this.state.getRun(run.runId), step, attempt.tryNumber, end);
+              this.refreshTask(run.runId, step);
             } catch (again) {
               this.log(`could not record the failure of ${step}: ${(again as Error).message}`);
             }
