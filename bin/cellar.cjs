@@ -3,6 +3,8 @@
 'use strict';
 const path = require('node:path');
 const fs = require('node:fs');
+// Lets the CLI find the package's own files (step worker, built JupyterLab extension) wherever it is installed.
+process.env.CELLAR_PACKAGE_ROOT = process.env.CELLAR_PACKAGE_ROOT || path.join(__dirname, '..');
 const main = path.join(__dirname, '..', 'dist', 'cjs', 'pipelines', 'cli', 'main.js');
 if (!fs.existsSync(main)) {
   process.stderr.write(

@@ -9,6 +9,7 @@ import { registerDemoDataCommand } from './commands/demo-data.js';
 import { registerFeaturesCommands } from './commands/features.js';
 import { registerExportCommand } from './commands/export.js';
 import { registerInitCommand } from './commands/init.js';
+import { registerJupyterCommands } from './commands/jupyter.js';
 import { registerModelsCommands } from './commands/models.js';
 import { registerPipelineRunCommands } from './commands/pipelines-run.js';
 import { registerPipelineDefinitionCommands } from './commands/pipelines-defs.js';
@@ -53,6 +54,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerRunsCommands(program, ctx);
   registerModelsCommands(program, ctx);
   registerDemoCommand(program, ctx);
+  registerJupyterCommands(program, ctx);
   registerFeaturesCommands(program, ctx);
   registerDemoDataCommand(program, ctx);
   registerExportCommand(program, ctx);
