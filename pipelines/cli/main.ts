@@ -7,6 +7,7 @@ import { closeAllEmbedded } from '../../kernel-lib/store/open.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerDemoDataCommand } from './commands/demo-data.js';
 import { registerFeaturesCommands } from './commands/features.js';
+import { registerFeatureOnlineCommands } from './commands/features-online.js';
 import { registerExportCommand } from './commands/export.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerJupyterCommands } from './commands/jupyter.js';
@@ -55,7 +56,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerModelsCommands(program, ctx);
   registerDemoCommand(program, ctx);
   registerJupyterCommands(program, ctx);
-  registerFeaturesCommands(program, ctx);
+  registerFeatureOnlineCommands(registerFeaturesCommands(program, ctx), ctx);
   registerDemoDataCommand(program, ctx);
   registerExportCommand(program, ctx);
   const pipelines = program

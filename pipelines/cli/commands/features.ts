@@ -225,8 +225,8 @@ function summary(spec: Record<string, unknown>): string {
   }
 }
 
-/** Registers `cellar features …`. */
-export function registerFeaturesCommands(program: Command, ctx: CliContext): void {
+/** Registers `cellar features …` and returns the group (other modules add subcommands to it). */
+export function registerFeaturesCommands(program: Command, ctx: CliContext): Command {
   const features = program
     .command('features')
     .description('feature definitions (plan, apply, list, describe) and training data (join)');
@@ -386,4 +386,5 @@ export function registerFeaturesCommands(program: Command, ctx: CliContext): voi
           );
       },
     );
+  return features;
 }
