@@ -5,6 +5,9 @@
  */
 import type { ValueKind } from './serialize.js';
 
+/** The argument that starts the worker script as the launcher process (runner/launcher). */
+export const LAUNCHER_FLAG = '--cellar-launcher';
+
 /** Everything a worker needs to run one step attempt. */
 export interface WorkerTask {
   storeRoot: string;

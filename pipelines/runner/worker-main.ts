@@ -11,7 +11,7 @@
  * the result file); an idle worker whose parent is gone exits at once.
  */
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
-import Module, { createRequire } from 'node:module';
+import Module from 'node:module';
 import { dirname, join } from 'node:path';
 import type { OutputManifest, StepResult, TaskMessage, WorkerTask } from './protocol.js';
 import { decodeValue, encodeValue } from './serialize.js';
@@ -43,29 +43,23 @@ function redirectOutput(file: string): void {
   process.stderr.write = write as typeof process.stderr.write;
 }
 
-/** Loads a compiled step. A store inside a `"type": "module"` package would make Node read `.js` as ESM. */
+/**
+ * Loads a compiled step as the CommonJS module it is. Plain `require` would go by the nearest package.json,
+ * and a store inside a `"type": "module"` project would make Node read the `.js` file as ESM.
+ */
 function loadStepModule(file: string): StepModule {
-  try {
-    return createRequire(file)(file) as StepModule;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ERR_REQUIRE_ESM') throw e;
-    // The exporter compiles steps to CommonJS: load them as such whatever the enclosing package says.
-    type CjsModule = {
-      filename: string;
-      paths: string[];
-      exports: StepModule;
-      _compile(c: string, f: string): void;
-    };
-    const M = Module as unknown as {
-      new (id: string): CjsModule;
-      _nodeModulePaths(dir: string): string[];
-    };
-    const m = new M(file);
-    m.filename = file;
-    m.paths = M._nodeModulePaths(dirname(file));
-    m._compile(readFileSync(file, 'utf8'), file);
-    return m.exports;
-  }
+  type CjsModule = {
+    filename: string;
+    paths: string[];
+    exports: StepModule;
+    _compile(c: string, f: string): void;
+  };
+  const M = Module as unknown as { new (id: string): CjsModule; _nodeModulePaths(dir: string): string[] };
+  const m = new M(file);
+  m.filename = file;
+  m.paths = M._nodeModulePaths(dirname(file));
+  m._compile(readFileSync(file, 'utf8'), file);
+  return m.exports;
 }
 
 async function loadInputs(task: WorkerTask): Promise<Record<string, unknown>> {
@@ -115,16 +109,16 @@ function writeOutputs(task: WorkerTask, values: Record<string, unknown>): StepRe
   return written;
 }
 
+/** The values of the step's pipeline metrics; a value that is not a finite number is reported and left out. */
 function pickMetrics(task: WorkerTask, values: Record<string, unknown>): Record<string, number> {
   const metrics: Record<string, number> = {};
   for (const name of task.metrics) {
     const v = values[name];
-    if (typeof v !== 'number' || !Number.isFinite(v)) {
-      throw new Error(
-        `pipeline metric "${name}" must be a finite number, got ${typeof v === 'number' ? String(v) : typeof v}`,
-      );
+    if (typeof v === 'number' && Number.isFinite(v)) metrics[name] = v;
+    else {
+      const got = typeof v === 'number' ? String(v) : typeof v;
+      log(`[cellar] pipeline metric "${name}" is ${got}, not a finite number: it is not logged\n`);
     }
-    metrics[name] = v;
   }
   return metrics;
 }

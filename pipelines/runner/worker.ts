@@ -1,7 +1,12 @@
 /**
- * runner/worker — the script the worker pool forks (compiled to dist/cjs/pipelines/runner/worker.js). It only
- * starts the worker protocol of worker-main; see there.
+ * runner/worker — the script the worker pool starts (compiled to dist/cjs/pipelines/runner/worker.js): a step
+ * worker (worker-main), or, with `--cellar-launcher`, the launcher process that forks the pool's workers
+ * (launcher-main). Only the module of the chosen role is loaded, to keep worker start-up short.
  */
-import { startWorker } from './worker-main.js';
+import { LAUNCHER_FLAG } from './protocol.js';
 
-startWorker();
+if (process.argv.includes(LAUNCHER_FLAG)) {
+  void import('./launcher-main.js').then((m) => m.startLauncher(process.argv[1]!));
+} else {
+  void import('./worker-main.js').then((m) => m.startWorker());
+}

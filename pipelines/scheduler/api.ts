@@ -39,7 +39,7 @@ function backendOf(store: StoreArg): EmbeddedBackend {
  */
 export function parseInstant(text: string, what: string): number {
   const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(text);
-  const zoned = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/.test(text);
+  const zoned = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(text);
   const t = dateOnly ? Date.parse(`${text}T00:00:00Z`) : Date.parse(text);
   if (!(dateOnly || zoned) || !Number.isFinite(t)) {
     throw new CellarError(

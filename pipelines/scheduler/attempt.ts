@@ -5,13 +5,13 @@
  * through its pid (+ start time) and its result file, killed when it passes its timeout, and failed when
  * it is gone without a result.
  */
-import { readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { PipelineSpec } from '../../kernel-lib/exporter/spec.js';
 import { isProcessAlive } from '../../kernel-lib/store/process.js';
 import type { LoadedPipelineVersion } from '../runner/version.js';
 import { attemptPaths } from '../runner/paths.js';
-import { readResultFile, type AttemptOutcome } from '../runner/pool.js';
+import { readResultFile, type AttemptOutcome } from '../runner/worker-handle.js';
 import type { WorkerTask } from '../runner/protocol.js';
 import type { PipelineRunRow, AttemptRow, TaskInstanceRow } from './state.js';
 import type { AttemptEnd } from './transitions.js';
@@ -154,6 +154,18 @@ export async function watchAdoptedAttempt(
           exitCode: null,
           signal: null,
         };
+      // The worker opens the attempt's log as soon as it receives the step: no log, the step never began
+      // (its scheduler stopped between recording the attempt and handing the step over).
+      if (!existsSync(attempt.logPath)) {
+        return {
+          ok: false,
+          error: 'the step never started: its scheduler stopped before handing it over',
+          metrics: {},
+          exitCode: null,
+          signal: null,
+          neverStarted: true,
+        };
+      }
       return {
         ok: false,
         error:

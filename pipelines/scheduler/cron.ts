@@ -118,3 +118,13 @@ export function manualInterval(expr: string | null, logicalDate: number): DataIn
   if (expr === null) return { start: logicalDate, end: logicalDate };
   return latestCompleteInterval(expr, logicalDate);
 }
+
+/**
+ * The interval of a run started by an external orchestrator at `logicalDate` when it did not say: a logical
+ * date on a fire time is a scheduled run's, covering [logicalDate, next fire); otherwise as a manual run.
+ */
+export function inferInterval(expr: string | null, logicalDate: number): DataInterval {
+  if (expr !== null && lastFireAtOrBefore(expr, logicalDate) === logicalDate)
+    return intervalStartingAt(expr, logicalDate);
+  return manualInterval(expr, logicalDate);
+}

@@ -13,7 +13,7 @@ import type { PipelineRunRow, SchedulerState } from './state.js';
 /**
  * Creates the due scheduled runs of one pipeline (its latest version `spec`, whose schedule was validated)
  * at time `now`, and returns them. With catchup, every interval from the first one starting at or after the
- * version's creation time; without, only the latest complete interval.
+ * creation time of the version first scheduled; without, only the latest complete interval.
  */
 export function createDueRuns(
   state: SchedulerState,
@@ -25,7 +25,9 @@ export function createDueRuns(
   const created: PipelineRunRow[] = [];
   const createdAt = Date.parse(spec.createdAt);
   const earliest = firstFireAtOrAfter(schedule, Number.isFinite(createdAt) ? createdAt : now);
-  let start = Math.max(state.pipelineState(spec.name).nextIntervalStart ?? earliest, earliest);
+  // The first time a pipeline is seen, scheduling starts at its version's creation (Airflow's start_date); then
+  // it continues where it stopped, whatever later versions say.
+  let start = state.pipelineState(spec.name).nextIntervalStart ?? earliest;
   for (let guard = 0; guard < 10_000; guard++) {
     if (!spec.catchup) {
       const latest = latestCompleteInterval(schedule, now);

@@ -9,26 +9,24 @@ import { resolve } from 'node:path';
 import { CellarError } from '../../kernel-lib/errors.js';
 import { openEmbedded, type EmbeddedBackend } from '../../kernel-lib/store/open.js';
 import { currentProcess, isProcessAlive } from '../../kernel-lib/store/process.js';
-import { WorkerPool, type StepWorker } from '../runner/pool.js';
+import { WorkerPool } from '../runner/pool.js';
+import type { StepWorker } from '../runner/worker-handle.js';
 import { resolveWorkerScript } from '../runner/worker-path.js';
 import { listPipelineNames, loadPipelineVersion, type LoadedPipelineVersion } from '../runner/version.js';
 import { resolveParams } from '../runner/params.js';
-import { buildWorkerTask, removeTempOutputs, toAttemptEnd, watchAdoptedAttempt } from './attempt.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './backoff.js';
 import { validateCron } from './cron.js';
 import { createDueRuns } from './due-runs.js';
+import { executeAttempt, followAdoptedAttempt, type AttemptHost } from './execute.js';
 import { SchedulerState, type PipelineRunRow, type TaskInstanceRow } from './state.js';
 import { FINISHED_TASK_STATES } from './trigger-rules.js';
 import {
   claimRun,
   failRun,
-  finishAttempt,
   finishRunIfDone,
   settleTriggers,
-  startAttempt,
   startRun,
   type DriverContext,
-  type StartedAttempt,
 } from './transitions.js';
 
 /** Options of {@link Scheduler}. */
@@ -64,11 +62,6 @@ export interface TickReport {
   invalidSchedules: Record<string, string>;
 }
 
-/** The task instances of `steps` in a run. */
-function upstreamTasks(state: SchedulerState, runId: string, steps: string[]): TaskInstanceRow[] {
-  return steps.map((s) => state.task(runId, s)).filter((t): t is TaskInstanceRow => t !== null);
-}
-
 /** Runs being driven by a Scheduler of this process (two instances must not drive one run). */
 const drivenHere = new Map<string, Scheduler>();
 
@@ -79,6 +72,7 @@ export class Scheduler {
   /** The scheduler tables. */
   readonly state: SchedulerState;
   private readonly ctx: DriverContext;
+  private readonly host: AttemptHost;
   private readonly concurrency: number;
   private readonly clock: () => number;
   private readonly only: Set<string> | null;
@@ -115,6 +109,15 @@ export class Scheduler {
     this.concurrency = Math.max(1, Math.floor(opts.concurrency ?? 8));
     this.clock = opts.now ?? Date.now;
     this.only = opts.runIds ? new Set(opts.runIds) : null;
+    this.host = {
+      ctx: this.ctx,
+      pool: () => this.getPool(),
+      experimentId: (pipeline) => this.experimentId(pipeline),
+      isStopping: () => this.stopping,
+      track: (key, worker) => (worker ? this.workers.set(key, worker) : this.workers.delete(key)),
+      taskChanged: (runId, step) => this.refreshTask(runId, step),
+      log: (line) => this.log(line),
+    };
   }
 
   private log(line: string): void {
@@ -222,18 +225,10 @@ export class Scheduler {
       if (a.state !== 'running' || this.inflight.has(key)) continue;
       report.adopted.push(`${a.runId}/${a.step}#${a.tryNumber}`);
       this.log(`adopting ${a.step} try ${a.tryNumber} of run ${a.runId} (pid ${String(a.pid)})`);
-      const p = watchAdoptedAttempt(a, { stopped: () => this.abandoned })
-        .then((end) => {
-          const current = this.state.getRun(a.runId);
-          finishAttempt(this.ctx, current, a.step, a.tryNumber, end);
-          this.refreshTask(a.runId, a.step);
-          if (!end.ok) removeTempOutputs(a.outputDir);
-        })
-        .catch((e: unknown) => this.log(`adopted attempt ${a.step}: ${(e as Error).message}`))
-        .finally(() => {
-          this.inflight.delete(key);
-          this.afterAttempt(a.runId);
-        });
+      const p = followAdoptedAttempt(this.host, a, () => this.abandoned).finally(() => {
+        this.inflight.delete(key);
+        this.afterAttempt(a.runId);
+      });
       this.inflight.set(key, p);
     }
     return true;
@@ -371,96 +366,15 @@ export class Scheduler {
   private launch(run: PipelineRunRow, version: LoadedPipelineVersion, step: string): void {
     const key = `${run.runId}/${step}`;
     this.launching += 1;
-    let counted = true;
-    const uncount = (): void => {
-      if (counted) this.launching -= 1;
-      counted = false;
+    let reserved = true;
+    const written = (): void => {
+      if (reserved) this.launching -= 1;
+      reserved = false;
     };
-    let worker: StepWorker | null = null;
-    let started: StartedAttempt | null = null;
-    let finished = false;
-    const p = (async () => {
-      try {
-        worker = await this.getPool().acquire();
-      } catch (e) {
-        // No worker can start (e.g. a broken build): fail the run rather than wait for ever.
-        failRun(this.ctx, run.runId, `cannot start step processes: ${(e as Error).message}`);
-        return;
-      }
-      if (this.stopping) {
-        worker.kill();
-        return;
-      }
-      this.workers.set(key, worker);
-      const identity = { host: worker.host, pid: worker.pid, started: worker.started };
-      const experimentId = await this.experimentId(run.pipeline);
-      try {
-        started = startAttempt(this.ctx, run, version.spec, step, identity, experimentId);
-        this.refreshTask(run.runId, step);
-      } finally {
-        uncount();
-      }
-      if (!started) {
-        worker.kill();
-        return;
-      }
-      const fresh = this.state.getRun(run.runId);
-      const task = buildWorkerTask({
-        storeRoot: this.backend.root,
-        version,
-        run: fresh,
-        step,
-        tryNumber: started.tryNumber,
-        tasks: upstreamTasks(
-          this.state,
-          run.runId,
-          version.spec.steps.find((s) => s.name === step)!.upstream,
-        ),
-        stepTrackingRunId: started.stepTrackingRunId,
-      });
-      const timeoutMs = version.spec.steps.find((s) => s.name === step)!.timeoutMs;
-      const outcome = await worker.run(task, timeoutMs);
-      const end = toAttemptEnd(outcome, timeoutMs);
-      finishAttempt(this.ctx, fresh, step, started.tryNumber, end);
-      this.refreshTask(run.runId, step);
-      finished = true;
-      if (!end.ok) removeTempOutputs(started.paths.outputDir);
-      this.log(
-        `${run.runId} ${step} try ${started.tryNumber}: ${end.ok ? 'success' : `failed: ${end.error}`}`,
-      );
-    })()
-      .catch((e: unknown) => {
-        const message = (e as Error).message;
-        this.log(`could not run ${step} of ${run.runId}: ${message}`);
-        // Never leave an attempt recorded as running with nobody watching it.
-        if (started && !finished) {
-          const w = worker as StepWorker | null;
-          w?.kill();
-          const attempt = started;
-          void (w ? w.whenExited() : Promise.resolve()).then(() => {
-            try {
-              const end = {
-                ok: false,
-                error: `the runner failed: ${message}`,
-                metrics: {},
-                exitCode: null,
-                signal: null,
-              };
-              finishAttempt(this.ctx, this.state.getRun(run.runId), step, attempt.tryNumber, end);
-              this.refreshTask(run.runId, step);
-            } catch (again) {
-              this.log(`could not record the failure of ${step}: ${(again as Error).message}`);
-            }
-            this.afterAttempt(run.runId);
-          });
-        }
-      })
-      .finally(() => {
-        uncount();
-        this.workers.delete(key);
-        this.inflight.delete(key);
-        this.afterAttempt(run.runId);
-      });
+    const p = executeAttempt(this.host, run, version, step, written).finally(() => {
+      this.inflight.delete(key);
+      this.afterAttempt(run.runId);
+    });
     this.inflight.set(key, p);
   }
 

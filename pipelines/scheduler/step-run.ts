@@ -11,12 +11,12 @@ import { currentProcess, isProcessAlive } from '../../kernel-lib/store/process.j
 import { writeTx } from '../../kernel-lib/store/sqlite.js';
 import { validateRunId, validateStepName } from '../runner/ids.js';
 import { resolveParams } from '../runner/params.js';
-import { forkWorker } from '../runner/pool.js';
+import { forkWorker } from '../runner/worker-handle.js';
 import { loadPipelineVersion, parsePipelineRef } from '../runner/version.js';
 import { resolveWorkerScript } from '../runner/worker-path.js';
 import { buildWorkerTask, removeTempOutputs, toAttemptEnd } from './attempt.js';
 import { DEFAULT_RETRY_POLICY } from './backoff.js';
-import { manualInterval, validateCron } from './cron.js';
+import { inferInterval, validateCron } from './cron.js';
 import { createPipelineTrackingRun } from './lineage.js';
 import { SchedulerState, type PipelineRunRow } from './state.js';
 import { finishAttempt, finishRunIfDone, startAttempt, type DriverContext } from './transitions.js';
@@ -33,7 +33,7 @@ export interface StepRunOptions {
   logicalDate: number;
   /** Parameter values (used when this call creates the run; must match the run's when it exists). */
   params?: Record<string, unknown>;
-  /** Data interval; by default inferred from the schedule like a manual run. */
+  /** Data interval; by default inferred from the schedule (see cron.inferInterval). */
   dataInterval?: { start: number; end: number };
   workerScript?: string;
   /** Aborting it kills the step (e.g. the orchestrator stopped the task); the attempt is recorded failed. */
@@ -122,7 +122,7 @@ export async function runStepStandalone(opts: StepRunOptions): Promise<StepRunRe
     }
   }
   const schedule = spec.schedule === null ? null : validateCron(spec.schedule);
-  const interval = opts.dataInterval ?? manualInterval(schedule, opts.logicalDate);
+  const interval = opts.dataInterval ?? inferInterval(schedule, opts.logicalDate);
   const experimentId = (await backend.tracking.getOrCreateExperiment(spec.name)).id;
 
   writeTx(backend.db, 'prepare a standalone step', () => {

@@ -37,6 +37,8 @@ export interface AttemptEnd {
   metrics: Record<string, number>;
   exitCode: number | null;
   signal: string | null;
+  /** The step was never handed to its process: the attempt does not count against the retries. */
+  neverStarted?: boolean;
 }
 
 function sameProcess(a: ProcessIdentity, b: ProcessIdentity): boolean {
@@ -205,7 +207,8 @@ export function startAttempt(
 
 /**
  * Records how an attempt ended and moves its task on: success (its outputs become the task's), up_for_retry
- * (next try time from the backoff policy) or failed (no tries left). Logs the step's pipeline metrics on
+ * (next try time from the backoff policy; at once and uncounted when the step never started) or failed (no
+ * tries left). Logs the step's pipeline metrics on
  * the pipeline run and on the step run. A no-op when the attempt was already finished. Returns the task's
  * new state.
  */
@@ -248,6 +251,14 @@ export function finishAttempt(
         )
         .run(tryNumber, now, run.runId, step);
       if (run.trackingRunId) logMetrics(ctx.backend.tracking, run.trackingRunId, end.metrics);
+    } else if (end.neverStarted) {
+      state = 'up_for_retry'; // at once, and one more try allowed: this one never ran
+      ctx.state
+        .sql(
+          `UPDATE task_instances SET state = 'up_for_retry', next_try_at = ?, error = ?, max_tries = max_tries + 1
+           WHERE run_id = ? AND step = ?`,
+        )
+        .run(now, end.error, run.runId, step);
     } else if (tryNumber < task.maxTries) {
       state = 'up_for_retry';
       const at = now + retryDelayMs(ctx.retry, run.runId, step, tryNumber);

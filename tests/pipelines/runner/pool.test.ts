@@ -2,7 +2,7 @@
  * The warm worker pool: workers are forked ahead of time, each runs exactly one step and exits, replacements
  * are forked as workers are taken; the worker script is found from the environment or the running script.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CellarError } from '../../../kernel-lib/errors.js';
 import { isProcessAlive } from '../../../kernel-lib/store/process.js';
@@ -11,13 +11,13 @@ import { WorkerPool } from '../../../pipelines/runner/pool.js';
 import type { WorkerTask } from '../../../pipelines/runner/protocol.js';
 import { resolveWorkerScript, WORKER_RELATIVE_PATH } from '../../../pipelines/runner/worker-path.js';
 import { cleanupTmp, makeTmp, REPO_ROOT } from '../../helpers/tmp.js';
-import { workerScript } from '../../fixtures/pipelines/fixture.js';
+import { waitFor, workerScript } from '../../fixtures/pipelines/fixture.js';
 
 afterEach(cleanupTmp);
 
-function task(dir: string, i: number): WorkerTask {
+function task(dir: string, i: number, body = 'return { who: process.pid, n: ctx.params.n };'): WorkerTask {
   const stepFile = join(dir, `step${i}.js`);
-  writeFileSync(stepFile, 'exports.run = async (ctx) => ({ who: process.pid, n: ctx.params.n });');
+  writeFileSync(stepFile, `exports.run = async (ctx) => { ${body} };`);
   const paths = attemptPaths(dir, 'p', 'run-1', `s${i}`, 1);
   return {
     storeRoot: dir,
@@ -41,13 +41,17 @@ function task(dir: string, i: number): WorkerTask {
   };
 }
 
-test('each step gets a fresh pre-forked process that exits after it', async () => {
+test.each([
+  ['through the launcher', false],
+  ['forked directly', true],
+])('each step gets a fresh pre-started process that exits after it (%s)', async (_how, direct) => {
   const dir = makeTmp();
-  const pool = new WorkerPool({ script: workerScript(), size: 2 });
+  const pool = new WorkerPool({ script: workerScript(), size: 2, direct });
   try {
     const workers = await Promise.all([0, 1, 2].map(() => pool.acquire()));
     const pids = workers.map((w) => w.pid);
     expect(new Set(pids).size).toBe(3);
+    expect(pids).not.toContain(process.pid);
     const outcomes = await Promise.all(workers.map((w, i) => w.run(task(dir, i))));
     expect(outcomes.map((o) => [o.result?.ok, o.result?.pid, o.result?.metrics.n])).toEqual(
       pids.map((pid, i) => [true, pid, i]),
@@ -55,8 +59,38 @@ test('each step gets a fresh pre-forked process that exits after it', async () =
     await Promise.all(workers.map((w) => w.whenExited()));
     for (const w of workers)
       expect(isProcessAlive({ host: w.host, pid: w.pid, started: w.started })).toBe(false);
-    const next = await pool.acquire(); // a replacement, forked ahead of time
+    const next = await pool.acquire(); // a replacement, started ahead of time
     expect(pids).not.toContain(next.pid);
+    next.kill();
+  } finally {
+    pool.close();
+  }
+});
+
+test('a step outlives a dead launcher: its end is still seen, and new workers come from a new launcher', async () => {
+  const dir = makeTmp();
+  const gate = join(dir, 'go');
+  const pool = new WorkerPool({ script: workerScript(), size: 1 });
+  try {
+    const worker = await pool.acquire();
+    const launcher = pool.launcherPid!;
+    expect(launcher).toBeGreaterThan(0);
+    const running = worker.run(
+      task(
+        dir,
+        7,
+        `const fs = require('fs'); fs.writeFileSync(${JSON.stringify(`${gate}.started`)}, ''); while (!fs.existsSync(${JSON.stringify(gate)})) await new Promise((r) => setTimeout(r, 10)); return { who: process.pid, n: 7 };`,
+      ),
+    );
+    await waitFor(() => existsSync(`${gate}.started`)); // the step has begun
+    process.kill(launcher, 'SIGKILL');
+    await waitFor(() => pool.launcherPid === null || undefined);
+    expect(isProcessAlive({ host: worker.host, pid: worker.pid, started: worker.started })).toBe(true);
+    writeFileSync(gate, '');
+    const outcome = await running;
+    expect(outcome.result).toMatchObject({ ok: true, pid: worker.pid });
+    const next = await pool.acquire();
+    expect(pool.launcherPid).not.toBe(launcher);
     next.kill();
   } finally {
     pool.close();

@@ -3,8 +3,8 @@
  * models, structured clones), parameters arrive byte for byte, each attempt has its own process and log,
  * the run is a tracking run with nested step runs; failures, retries, timeouts and a death mid-write.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { closeAllEmbedded, openEmbedded } from '../../../kernel-lib/store/open.js';
 import { isProcessAlive } from '../../../kernel-lib/store/process.js';
 import { runPipeline } from '../../../pipelines/scheduler/api.js';
@@ -152,6 +152,9 @@ test('an unserializable output fails its step naming the variable; downstream st
       { name: 'make', outputs: ['handler'], code: 'return { handler: () => 42 };' },
       { name: 'use', inputs: { handler: 'make' }, code: 'return {};' },
       { name: 'cleanup', upstream: ['make'], triggerRule: 'one_failed', code: 'return {};' },
+      { name: 'always', upstream: ['use'], triggerRule: 'all_done', code: 'return {};' },
+      { name: 'alarm', upstream: ['always'], triggerRule: 'one_failed', code: 'return {};' },
+      { name: 'after', upstream: ['alarm'], code: 'return {};' },
     ],
   });
   const s = await runPipeline({ store: root, name: 'bad', workerScript: workerScript() });
@@ -163,6 +166,9 @@ test('an unserializable output fails its step naming the variable; downstream st
   expect(byStep.make!.error).toContain('function');
   expect(byStep.use!.state).toBe('upstream_failed');
   expect(byStep.cleanup!.state).toBe('success'); // one_failed fires
+  expect(byStep.always!.state).toBe('success'); // all_done runs whatever happened upstream
+  expect(byStep.alarm!.state).toBe('skipped'); // one_failed with nothing failed upstream
+  expect(byStep.after!.state).toBe('skipped'); // all_success below a skipped step
   expect(s.run.error).toContain('"make"');
   expect(readFileSync(s.attempts[0]!.logPath, 'utf8')).toContain('handler');
   expect(committed(s.attempts.find((a) => a.step === 'make')!)).toBe(false);
@@ -290,4 +296,16 @@ test('interrupting a run kills its step processes and ends it failed, not runnin
   const tracking = openEmbedded(root).tracking;
   expect((await tracking.getRun(s.run.trackingRunId!)).status).toBe('FAILED');
   expect((await tracking.getRun(s.tasks[0]!.trackingRunId!)).status).toBe('FAILED');
+});
+
+test('steps load as the CommonJS they are even when the project is a "type": "module" package', async () => {
+  const root = makeStore();
+  writeFileSync(join(root, '..', 'package.json'), JSON.stringify({ name: 'esm-project', type: 'module' }));
+  writePipeline(root, {
+    name: 'esm',
+    steps: [{ name: 'one', outputs: ['ok'], code: 'return { ok: typeof require };' }],
+  });
+  const s = await runPipeline({ store: root, name: 'esm', workerScript: workerScript() });
+  expect(s.run.state).toBe('success');
+  expect(await readOutput(s.attempts, 'one', 'ok')).toBe('function');
 });

@@ -231,6 +231,22 @@ test('step run executes single steps of one run id, reading upstream outputs fro
   expect(existsSync(join(root, 'pipeline-runs', 'x'))).toBe(false);
   expect(existsSync(join(root, '..', 'x'))).toBe(false);
   expect(state(root).listRuns()).toHaveLength(runsBefore);
+  // Airflow's manual run ids and timestamps (microseconds, +00:00) are accepted as they are
+  const airflow = await cellar(
+    '--store',
+    root,
+    'step',
+    'run',
+    'p@1',
+    'a',
+    '--run-id',
+    'manual__2024-01-03T10:00:00.123456+00:00',
+    '--logical-date',
+    '2024-01-03T10:00:00.123456+00:00',
+    '--json',
+  );
+  expect(airflow.code).toBe(EXIT.OK);
+  expect(new Date(JSON.parse(airflow.out).run.logicalDate).toISOString()).toBe('2024-01-03T10:00:00.123Z');
   const wrongDate = await cellar(
     '--store',
     root,

@@ -2,6 +2,7 @@
 import { CellarError } from '../../../kernel-lib/errors.js';
 import { jitterFraction, retryDelayMs } from '../../../pipelines/scheduler/backoff.js';
 import {
+  inferInterval,
   intervalStartingAt,
   intervalsWithin,
   latestCompleteInterval,
@@ -51,6 +52,15 @@ test('data intervals: the run for [start, end) starts at end; its logical date i
   // exactly at 06:00 that interval has just ended
   expect(latestCompleteInterval('0 * * * *', t('2024-01-01T06:00:00Z')).end).toBe(t('2024-01-01T06:00:00Z'));
   expect(manualInterval(null, 42)).toEqual({ start: 42, end: 42 });
+  // an orchestrator's run on a fire time covers the interval starting there; elsewhere, like a manual run
+  expect(inferInterval('@daily', t('2024-01-02T00:00:00Z'))).toEqual({
+    start: t('2024-01-02T00:00:00Z'),
+    end: t('2024-01-03T00:00:00Z'),
+  });
+  expect(inferInterval('@daily', t('2024-01-02T05:00:00Z'))).toEqual({
+    start: t('2024-01-01T00:00:00Z'),
+    end: t('2024-01-02T00:00:00Z'),
+  });
   expect(manualInterval('@daily', t('2024-01-03T12:00:00Z'))).toEqual({
     start: t('2024-01-02T00:00:00Z'),
     end: t('2024-01-03T00:00:00Z'),

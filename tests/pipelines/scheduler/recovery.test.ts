@@ -5,10 +5,12 @@
  * is gone) or, without retries left, fails the run — never two live attempts, never a run left running.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname, join } from 'node:path';
 import { closeAllEmbedded, openEmbedded } from '../../../kernel-lib/store/open.js';
 import { isProcessAlive } from '../../../kernel-lib/store/process.js';
+import { attemptPaths } from '../../../pipelines/runner/paths.js';
 import { triggerPipeline } from '../../../pipelines/scheduler/api.js';
 import { Scheduler } from '../../../pipelines/scheduler/scheduler.js';
 import { SchedulerState, type AttemptRow } from '../../../pipelines/scheduler/state.js';
@@ -18,7 +20,9 @@ import { readOutput } from '../../fixtures/pipelines/outputs.js';
 
 const started: ChildProcess[] = [];
 const schedulers: Scheduler[] = [];
+const gates: string[] = [];
 afterEach(async () => {
+  for (const g of gates.splice(0)) if (existsSync(dirname(g))) writeFileSync(g, ''); // no gated step waits for ever
   for (const s of schedulers.splice(0)) await s.stop();
   for (const c of started.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   closeAllEmbedded();
@@ -51,6 +55,7 @@ function startCliScheduler(root: string): ChildProcess {
 }
 
 function gatedPipeline(root: string, name: string, gate: string, retries: number): void {
+  gates.push(gate);
   writePipeline(root, {
     name,
     steps: [
@@ -60,6 +65,7 @@ function gatedPipeline(root: string, name: string, gate: string, retries: number
         outputs: ['pid'],
         code: `
           const fs = require('fs');
+          fs.writeFileSync(${JSON.stringify(`${gate}.started`)}, String(process.pid));
           while (!fs.existsSync(${JSON.stringify(gate)})) await new Promise((r) => setTimeout(r, 20));
           return { pid: process.pid };`,
       },
@@ -68,7 +74,9 @@ function gatedPipeline(root: string, name: string, gate: string, retries: number
   });
 }
 
-async function runningAttempt(state: SchedulerState, runId: string): Promise<AttemptRow> {
+/** The running attempt of the gated step, once the step itself has begun (it wrote its marker). */
+async function runningAttempt(state: SchedulerState, runId: string, gate: string): Promise<AttemptRow> {
+  await waitFor(() => existsSync(`${gate}.started`), 60_000);
   return waitFor(
     () => state.attempts(runId, 'slow').find((a) => a.state === 'running' && a.pid !== null),
     60_000,
@@ -99,7 +107,7 @@ test('a step still running when the scheduler is killed is adopted and finishes 
   const run = triggerPipeline({ store: root, name: 'adopt' });
   const state = new SchedulerState(openEmbedded(root).db);
   const first = startCliScheduler(root);
-  const attempt = await runningAttempt(state, run.runId);
+  const attempt = await runningAttempt(state, run.runId, gate);
   const firstOwner = state.getRun(run.runId).owner!;
   expect(firstOwner.pid).toBe(first.pid);
 
@@ -133,7 +141,7 @@ test('a step that died with its scheduler is failed and retried, after its proce
   const run = triggerPipeline({ store: root, name: 'retry' });
   const state = new SchedulerState(openEmbedded(root).db);
   const first = startCliScheduler(root);
-  const attempt = await runningAttempt(state, run.runId);
+  const attempt = await runningAttempt(state, run.runId, gate);
   await killHard(first);
   process.kill(attempt.pid!, 'SIGKILL');
   writeFileSync(gate, '');
@@ -165,7 +173,7 @@ test('without retries left, a step that died with its scheduler fails the run in
   const run = triggerPipeline({ store: root, name: 'fail' });
   const state = new SchedulerState(openEmbedded(root).db);
   const first = startCliScheduler(root);
-  const attempt = await runningAttempt(state, run.runId);
+  const attempt = await runningAttempt(state, run.runId, gate);
   await killHard(first);
   process.kill(attempt.pid!, 'SIGKILL');
 
@@ -178,4 +186,36 @@ test('without retries left, a step that died with its scheduler fails the run in
   ]);
   const tracking = await openEmbedded(root).tracking.getRun(done.trackingRunId!);
   expect(tracking.status).toBe('FAILED');
+});
+
+test('an attempt recorded but never handed to its process does not use up a try', async () => {
+  const root = makeStore();
+  writePipeline(root, {
+    name: 'lost',
+    steps: [{ name: 'only', retries: 0, outputs: ['v'], code: 'return { v: 1 };' }],
+  });
+  const run = triggerPipeline({ store: root, name: 'lost' });
+  // A scheduler that died right after recording the attempt: its pid and the worker's are gone, no log exists.
+  const gone = spawn(process.execPath, ['-e', '0']);
+  await new Promise((r) => gone.once('exit', r));
+  const dead = gone.pid!;
+  const db = openEmbedded(root).db;
+  const paths = attemptPaths(root, 'lost', run.runId, 'only', 1);
+  db.prepare(
+    "UPDATE pipeline_runs SET state = 'running', owner_host = ?, owner_pid = ?, owner_started = '' WHERE run_id = ?",
+  ).run(hostname(), dead, run.runId);
+  db.prepare("UPDATE task_instances SET state = 'running', try_number = 1 WHERE run_id = ?").run(run.runId);
+  db.prepare(
+    `INSERT INTO task_attempts (run_id, step, try_number, state, host, pid, proc_started, log_path, result_path, output_dir, started_at)
+     VALUES (?, 'only', 1, 'running', ?, ?, '', ?, ?, ?, ?)`,
+  ).run(run.runId, hostname(), dead, paths.logFile, paths.resultFile, paths.outputDir, Date.now());
+
+  const s = await restartAndFinish(root, run.runId);
+  expect(s.state.getRun(run.runId).state).toBe('success');
+  const attempts = s.state.attempts(run.runId, 'only');
+  expect(attempts.map((a) => [a.tryNumber, a.state])).toEqual([
+    [1, 'failed'],
+    [2, 'success'],
+  ]);
+  expect(attempts[0]!.error).toContain('never started');
 });
