@@ -12,7 +12,7 @@
  */
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import Module from 'node:module';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { OutputManifest, StepResult, TaskMessage, WorkerTask } from './protocol.js';
 import { decodeValue, encodeValue } from './serialize.js';
 
@@ -43,6 +43,16 @@ function redirectOutput(file: string): void {
   process.stderr.write = write as typeof process.stderr.write;
 }
 
+/** node_modules folders of the cellar package running this worker (`<root>/dist/cjs/pipelines/runner/worker.js`). */
+function fallbackModulePaths(): string[] {
+  const script = process.argv[1];
+  if (!script) return [];
+  const root = resolve(dirname(script), '..', '..', '..', '..');
+  const paths = [join(root, 'node_modules')];
+  if (basename(dirname(root)) === 'node_modules') paths.push(dirname(root)); // cellar installed as a dependency
+  return paths;
+}
+
 /**
  * Loads a compiled step as the CommonJS module it is. Plain `require` would go by the nearest package.json,
  * and a store inside a `"type": "module"` project would make Node read the `.js` file as ESM.
@@ -57,7 +67,9 @@ function loadStepModule(file: string): StepModule {
   const M = Module as unknown as { new (id: string): CjsModule; _nodeModulePaths(dir: string): string[] };
   const m = new M(file);
   m.filename = file;
-  m.paths = M._nodeModulePaths(dirname(file));
+  // Packages resolve from the step's folder first (a project's own node_modules), then from the cellar
+  // installation running this worker, so `import … from 'cellar'` works wherever the store lives.
+  m.paths = [...M._nodeModulePaths(dirname(file)), ...fallbackModulePaths()];
   m._compile(readFileSync(file, 'utf8'), file);
   return m.exports;
 }
