@@ -14,6 +14,7 @@ import type { CellarStore } from '../client.js';
 import { CellarError } from '../errors.js';
 import type { PipelineSpec } from '../exporter/spec.js';
 import { optInt, optString, reqNotebook, reqString } from './args.js';
+import { cliScheduler, findCellarBin } from './cli-scheduler.js';
 import { storeFor, type OpCall } from './context.js';
 import type {
   ExportPlan,
@@ -93,8 +94,8 @@ export async function exporterAvailable(): Promise<boolean> {
 }
 
 /** True when a scheduler is plugged in. */
-export function schedulerAvailable(): boolean {
-  return scheduler !== null;
+export function schedulerAvailable(cwd: string = process.cwd()): boolean {
+  return scheduler !== null || findCellarBin(cwd) !== null;
 }
 
 async function exporter(): Promise<ExporterApi> {
@@ -262,12 +263,13 @@ export async function listPipelines(call: OpCall): Promise<PipelinesResult> {
   const store = storeFor(call);
   const limit = optInt(call.args, call.op, 'lastRuns', 5, 0, 100);
   const pipelines: PipelineSummary[] = [];
+  const api = schedulerFor(call);
   for (const { name, latestVersion, versions, spec } of await latestPipelines(store)) {
     let paused: boolean | null = null;
     let lastRuns: PipelineRunSummary[] = [];
-    if (scheduler) {
-      paused = scheduler.isPaused ? await scheduler.isPaused(name) : null;
-      lastRuns = scheduler.lastRuns && limit > 0 ? await scheduler.lastRuns(name, limit) : [];
+    if (api) {
+      paused = api.isPaused ? await api.isPaused(name) : null;
+      lastRuns = api.lastRuns && limit > 0 ? await api.lastRuns(name, limit) : [];
     }
     pipelines.push({
       name,
@@ -282,17 +284,23 @@ export async function listPipelines(call: OpCall): Promise<PipelinesResult> {
     });
   }
   pipelines.sort((a, b) => a.name.localeCompare(b.name));
-  return { scheduler: scheduler !== null, pipelines };
+  return { scheduler: api !== null, pipelines };
 }
 
-function needScheduler(what: string): BridgeSchedulerApi {
-  if (!scheduler) {
+/** The plugged-in scheduler, else the `cellar` command on the call's store (null when neither exists). */
+function schedulerFor(call: OpCall): BridgeSchedulerApi | null {
+  return scheduler ?? cliScheduler(storeFor(call).root, call.cwd);
+}
+
+function needScheduler(call: OpCall, what: string): BridgeSchedulerApi {
+  const api = schedulerFor(call);
+  if (!api) {
     throw new CellarError(
       'UNSUPPORTED',
       `No scheduler is available to this kernel, so pipelines cannot be ${what} from the notebook.`,
     );
   }
-  return scheduler;
+  return api;
 }
 
 /**
@@ -303,7 +311,7 @@ function needScheduler(what: string): BridgeSchedulerApi {
 export async function triggerPipeline(call: OpCall): Promise<SchedulerActionResult> {
   const name = reqString(call.args, call.op, 'name');
   const params = asRecord(call.args['params']);
-  const api = needScheduler('triggered');
+  const api = needScheduler(call, 'triggered');
   const { runId } = await api.trigger(name, params);
   return { name, runId };
 }
@@ -316,7 +324,7 @@ export async function triggerPipeline(call: OpCall): Promise<SchedulerActionResu
 export async function pausePipeline(call: OpCall): Promise<SchedulerActionResult> {
   const name = reqString(call.args, call.op, 'name');
   const paused = call.args['paused'] !== false;
-  const api = needScheduler(paused ? 'paused' : 'resumed');
+  const api = needScheduler(call, paused ? 'paused' : 'resumed');
   await api.setPaused(name, paused);
   return { name, paused };
 }

@@ -40,7 +40,7 @@ export async function status(call: OpCall): Promise<StatusResult> {
     activeRun: activeData ? await summarizeRun(activeData, names) : null,
     lastFit: lastFitSummary(),
     experiment: (await notebookExperiment(store, call))?.name ?? null,
-    capabilities: { export: await exporterAvailable(), scheduler: schedulerAvailable() },
+    capabilities: { export: await exporterAvailable(), scheduler: schedulerAvailable(call.cwd) },
   };
 }
 

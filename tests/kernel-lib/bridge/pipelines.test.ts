@@ -18,7 +18,7 @@ import {
 import { CellarError } from '../../../kernel-lib/errors.js';
 import type { PipelineSpec, StepSpec } from '../../../kernel-lib/exporter/spec.js';
 import { getStore, useStore } from '../../../kernel-lib/index.js';
-import { cleanupTmp, makeTmp } from '../../helpers/tmp.js';
+import { cleanupTmp, makeTmp, REPO_ROOT } from '../../helpers/tmp.js';
 import { fails, ok, trainedNotebook } from './helpers.js';
 
 beforeEach(() => {
@@ -189,7 +189,7 @@ test('without the exporter store API, listPipelines reads the stored pipeline.js
   write(spec('driver', 2, '0 3 * * *'));
   write(spec('features', 1, null));
   mkdirSync(join(root, 'pipelines', 'half-written', '1'), { recursive: true });
-  const listed = await ok<PipelinesResult>('listPipelines');
+  const listed = await ok<PipelinesResult>('listPipelines', {}, makeTmp()); // a folder where no `cellar` bin resolves
   expect(listed.scheduler).toBe(false);
   expect(listed.pipelines.map((p) => [p.name, p.latestVersion, p.versions, p.schedule])).toEqual([
     ['driver', 2, 2, '0 3 * * *'],
@@ -203,8 +203,9 @@ test('without the exporter store API, listPipelines reads the stored pipeline.js
 });
 
 test('trigger and pause are UNSUPPORTED without a scheduler and delegated with one', async () => {
-  expect((await fails('triggerPipeline', { name: 'driver' })).code).toBe('UNSUPPORTED');
-  expect((await fails('pausePipeline', { name: 'driver' })).code).toBe('UNSUPPORTED');
+  const nowhere = makeTmp(); // no `cellar` package resolvable from here, so no CLI fallback either
+  expect((await fails('triggerPipeline', { name: 'driver' }, nowhere)).code).toBe('UNSUPPORTED');
+  expect((await fails('pausePipeline', { name: 'driver' }, nowhere)).code).toBe('UNSUPPORTED');
   const log: string[] = [];
   setBridgeScheduler({
     async trigger(name, params) {
@@ -226,3 +227,25 @@ test('trigger and pause are UNSUPPORTED without a scheduler and delegated with o
   expect(log).toEqual(['trigger driver {"alpha":0.3}', 'pause driver false']);
   expect((await ok<StatusResult>('status')).capabilities.scheduler).toBe(true);
 });
+
+test('without a plugged-in scheduler, the cellar command triggers, pauses and lists runs of a real pipeline', async () => {
+  setBridgeExporter(undefined);
+  const { exportNotebook } = await import('../../../kernel-lib/exporter/index.js');
+  const fixture = join(REPO_ROOT, 'tests', 'fixtures', 'notebooks', 'driver-training.ipynb');
+  await exportNotebook({ notebook: fixture, name: 'driver', store: getStore() });
+  const triggered = await ok<{ name: string; runId: string }>('triggerPipeline', {
+    name: 'driver',
+    params: { alpha: 0.3 },
+  });
+  expect(triggered.runId).toMatch(/^manual__/);
+  expect(await ok('pausePipeline', { name: 'driver' })).toEqual({ name: 'driver', paused: true });
+  const listed = await ok<PipelinesResult>('listPipelines');
+  expect(listed.scheduler).toBe(true);
+  expect(listed.pipelines[0]!.lastRuns).toEqual([
+    expect.objectContaining({ id: triggered.runId, state: 'queued' }),
+  ]);
+  expect((await fails('triggerPipeline', { name: 'no-such-pipeline' })).code).toBe('NOT_FOUND');
+  expect((await fails('triggerPipeline', { name: 'driver', params: { nope: 1 } })).code).toBe(
+    'INVALID_PARAMETER',
+  );
+}, 60_000);
