@@ -50,7 +50,7 @@ export function driverTrainingData(
     const conv = Math.min(1, Math.max(0, b.conv + (rand() - 0.5) * 0.2));
     const acc = Math.min(1, Math.max(0, b.acc + (rand() - 0.5) * 0.2));
     const trips = Math.max(0, Math.round(b.trips + (rand() - 0.5) * 100));
-    const logit = -1.5 + 2.5 * conv + 1.5 * acc - 0.0008 * trips;
+    const logit = 1.0 + 2.5 * conv + 1.5 * acc - 0.005 * trips;
     const p = 1 / (1 + Math.exp(-logit));
     out[i] = {
       driver_id: 1001 + d,
