@@ -62,8 +62,19 @@ def main():
         ordered = joined.sort_values("rid")
         for col in ("conv_rate", "acc_rate", "avg_daily_trips"):
             ordered[col].to_numpy(dtype="<f8").tofile(os.path.join(out_dir, f"pandas_{col}.bin"))
-    max_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "max_rss_mb": max_rss_mb}))
+    print(json.dumps({"seconds": seconds, "max_rss_mb": peak_rss_mb()}))
+
+
+def peak_rss_mb():
+    # VmHWM is per address space; ru_maxrss would include the parent's RSS at fork time on Linux.
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 if __name__ == "__main__":

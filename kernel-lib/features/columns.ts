@@ -1,13 +1,16 @@
 /**
  * features/columns — reads the columns a feature view needs from its Parquet or CSV source (nodejs-polars,
- * only the needed columns) into the shapes the point-in-time join works on: Float64 key columns (or
- * strings), Float64 epoch-ms timestamps, and feature value columns. Validates the file against the view
- * (missing file, missing column, wrong type → errors naming the column, the view and the file) and keeps
- * the last reads in a small LRU cache keyed by the file's identity (path, inode, size, mtime) and the columns.
+ * only the needed columns) into the shapes the point-in-time join works on: numeric key columns (Int32
+ * or Float64) or strings, Float64 epoch-ms timestamps, and feature value columns. Validates the file
+ * against the view (missing file, missing column, wrong type → errors naming the column, the view and the
+ * file) and keeps the last reads in a small LRU cache keyed by the file's identity (path, inode, size,
+ * mtime) and the columns.
  *
- * Feature values stay in the polars frame until asked for: `values.x` converts a whole column on first
- * access, while `gatherValues` picks only the joined rows (a 10M-row column is never copied to JS when
- * 1M rows are wanted). Numbers always become Float64 (float32 and integers are widened, never narrowed).
+ * Feature values stay in polars until asked for. For Parquet they are decoded in the background (polars'
+ * threads) while the JS thread converts keys and times and runs the join; `gatherValues` then picks only
+ * the joined rows (a 10M-row column is never copied to JS when 1M rows are wanted), and `values.x`
+ * converts a whole column on first access. Numbers always become Float64 (float32 and integers are
+ * widened, never narrowed).
  */
 import fs from 'node:fs';
 import pl from 'nodejs-polars';
@@ -15,7 +18,7 @@ import type { DataFrame, Series } from 'nodejs-polars';
 import { CellarError, isCellarError } from '../errors.js';
 import { readCsv, readParquet } from '../data/io.js';
 import type { KeyColumn } from './pit-join.js';
-import type { KeyValue, ValueColumn } from './stores.js';
+import type { ValueColumn } from './stores.js';
 import type { FeatureDtype, FileSourceDef } from './types.js';
 import { columnToEpochMs, int64ToFloat64, nullMask, physical } from './timestamps.js';
 
@@ -50,6 +53,7 @@ export interface ReadSourceOptions {
   viewName: string;
 }
 
+/** Reads kept (a 10M-row source holds ~0.5 GB, so only the last two). */
 const CACHE_ENTRIES = 2;
 const cache = new Map<string, SourceColumns>();
 /**
@@ -90,12 +94,12 @@ function statSource(source: FileSourceDef, viewName: string): fs.BigIntStats {
   );
 }
 
-/** The first row of every column (names and, for Parquet, exact types) without reading the file. */
+/** The columns' names and, for Parquet, their exact types (a zero-row read of the metadata). */
 function probe(source: FileSourceDef): DataFrame {
   try {
     return source.format === 'csv'
       ? readCsv(source.path, { nRows: 1, tryParseDates: false })
-      : readParquet(source.path, { nRows: 1 });
+      : readParquet(source.path, { nRows: 0 });
   } catch (e) {
     throw new CellarError('INVALID_INPUT', `Cannot read ${fileLabel(source)}: ${(e as Error).message}`, {
       path: source.path,
@@ -487,61 +491,6 @@ export async function gatherValues(
       }
     }
     out[f] = col;
-  }
-  return out;
-}
-
-/**
- * Coerces entity key values to a source key column's kind, so `1001` and `"1001"` find the same entity:
- * integer sources take integers and integer strings, float sources numbers and numeric strings, string
- * sources strings and numbers (printed as JS prints them). Null/undefined stay null (they match nothing).
- *
- * @throws CellarError INVALID_INPUT naming the value, its row, the key column and the view when a value
- *   cannot be coerced (e.g. "abc" for an integer key, 1.5 for an integer key).
- */
-export function coerceKeyValues(
-  values: ReadonlyArray<KeyValue | null | undefined | bigint>,
-  kind: KeyKind,
-  column: string,
-  viewName: string,
-): KeyColumn {
-  const n = values.length;
-  const bad = (i: number, want: string): CellarError =>
-    new CellarError(
-      'INVALID_INPUT',
-      `Entity key ${JSON.stringify(String(values[i]))} (column "${column}", row ${i}) cannot match feature view ` +
-        `"${viewName}", whose "${column}" column holds ${want}; pass ${want} (or strings of them).`,
-      { column, row: i, view: viewName },
-    );
-  if (kind === 'string') {
-    const out = new Array<string | null>(n);
-    for (let i = 0; i < n; i++) {
-      const v = values[i];
-      if (v === null || v === undefined) out[i] = null;
-      else if (typeof v === 'string') out[i] = v;
-      else if (typeof v === 'number' || typeof v === 'bigint') out[i] = String(v);
-      else throw bad(i, 'strings');
-    }
-    return out;
-  }
-  const out = new Float64Array(n);
-  const want = kind === 'int' ? 'integers' : 'numbers';
-  for (let i = 0; i < n; i++) {
-    const v = values[i];
-    let x: number;
-    if (v === null || v === undefined) x = NaN;
-    else if (typeof v === 'number') x = v;
-    else if (typeof v === 'bigint') x = Number(v);
-    else if (typeof v === 'string' && v.trim() !== '' && (kind === 'float' || /^[+-]?\d+$/.test(v.trim())))
-      x = Number(v);
-    else throw bad(i, want);
-    if (
-      v !== null &&
-      v !== undefined &&
-      (!Number.isFinite(x) || (kind === 'int' && !Number.isSafeInteger(x)))
-    )
-      throw bad(i, want);
-    out[i] = x;
   }
   return out;
 }

@@ -1,10 +1,11 @@
 /**
  * features/file-offline-store — the embedded offline store: point-in-time joins and latest-value pulls
- * straight over the feature views' Parquet/CSV files, in process. Reading and validation live in
- * columns.ts, the join in pit-join.ts; this class wires them together per view.
+ * straight over the feature views' Parquet/CSV files, in process, and the coercion of entity key values to
+ * a source's key type. Reading and validation live in columns.ts, the join in pit-join.ts; this class wires
+ * them together per view.
  */
 import { CellarError } from '../errors.js';
-import { coerceKeyValues, gatherValues, readSourceColumns, type SourceColumns } from './columns.js';
+import { gatherValues, readSourceColumns, type KeyKind, type SourceColumns } from './columns.js';
 import { latestRowPerKey, pointInTimeJoin, type KeyColumn } from './pit-join.js';
 import type {
   HistoricalJoinRequest,
@@ -140,4 +141,59 @@ export class FileOfflineStore implements OfflineStore {
 
   /** Nothing to release (the read cache is shared by the process). */
   async close(): Promise<void> {}
+}
+
+/**
+ * Coerces entity key values to a source key column's kind, so `1001` and `"1001"` find the same entity:
+ * integer sources take integers and integer strings, float sources numbers and numeric strings, string
+ * sources strings and numbers (printed as JS prints them). Null/undefined stay null (they match nothing).
+ *
+ * @throws CellarError INVALID_INPUT naming the value, its row, the key column and the view when a value
+ *   cannot be coerced (e.g. "abc" for an integer key, 1.5 for an integer key).
+ */
+export function coerceKeyValues(
+  values: ReadonlyArray<KeyValue | null | undefined | bigint>,
+  kind: KeyKind,
+  column: string,
+  viewName: string,
+): KeyColumn {
+  const n = values.length;
+  const bad = (i: number, want: string): CellarError =>
+    new CellarError(
+      'INVALID_INPUT',
+      `Entity key ${JSON.stringify(String(values[i]))} (column "${column}", row ${i}) cannot match feature view ` +
+        `"${viewName}", whose "${column}" column holds ${want}; pass ${want} (or strings of them).`,
+      { column, row: i, view: viewName },
+    );
+  if (kind === 'string') {
+    const out = new Array<string | null>(n);
+    for (let i = 0; i < n; i++) {
+      const v = values[i];
+      if (v === null || v === undefined) out[i] = null;
+      else if (typeof v === 'string') out[i] = v;
+      else if (typeof v === 'number' || typeof v === 'bigint') out[i] = String(v);
+      else throw bad(i, 'strings');
+    }
+    return out;
+  }
+  const out = new Float64Array(n);
+  const want = kind === 'int' ? 'integers' : 'numbers';
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    let x: number;
+    if (v === null || v === undefined) x = NaN;
+    else if (typeof v === 'number') x = v;
+    else if (typeof v === 'bigint') x = Number(v);
+    else if (typeof v === 'string' && v.trim() !== '' && (kind === 'float' || /^[+-]?\d+$/.test(v.trim())))
+      x = Number(v);
+    else throw bad(i, want);
+    if (
+      v !== null &&
+      v !== undefined &&
+      (!Number.isFinite(x) || (kind === 'int' && !Number.isSafeInteger(x)))
+    )
+      throw bad(i, want);
+    out[i] = x;
+  }
+  return out;
 }

@@ -19,9 +19,9 @@
  * in a cache-sized slice of the entity blocks; the search within a block is branch-free.
  */
 import type { ValueColumn } from './stores.js';
-import { buildKeyIds, type KeyColumn } from './pit-keys.js';
+import { buildKeyIds, entityBlocks, type KeyColumn } from './pit-keys.js';
 
-export type { KeyColumn } from './pit-keys.js';
+export { argsortByTime, type KeyColumn } from './pit-keys.js';
 
 /** Input of {@link pointInTimeJoin} and {@link latestAsOfNaive}. All times are epoch milliseconds. */
 export interface PitJoinInput {
@@ -46,110 +46,6 @@ export interface PitJoinInput {
 const NEG_INF = -Infinity;
 
 /**
- * Sorts `rows` (a subset of row indices) by `ts[row]` ascending, stably, with an LSD radix sort on the
- * IEEE-754 bits (16-bit digits, passes whose digit is constant are skipped). Returns a new array.
- */
-export function argsortByTime(ts: Float64Array, rows: Int32Array): Int32Array {
-  const n = rows.length;
-  const hiKey = new Uint32Array(n);
-  const loKey = new Uint32Array(n);
-  const scratch = new Float64Array(1);
-  const bits = new Uint32Array(scratch.buffer);
-  for (let i = 0; i < n; i++) {
-    scratch[0] = ts[rows[i]!]! + 0; // -0 → +0
-    const lo = bits[0]!;
-    const hi = bits[1]!;
-    // Flip so unsigned order equals numeric order: negatives invert all bits, positives the sign bit.
-    if (hi & 0x80000000) {
-      hiKey[i] = ~hi >>> 0;
-      loKey[i] = ~lo >>> 0;
-    } else {
-      hiKey[i] = (hi | 0x80000000) >>> 0;
-      loKey[i] = lo;
-    }
-  }
-  let src = new Int32Array(n);
-  for (let i = 0; i < n; i++) src[i] = i;
-  let dst = new Int32Array(n);
-  const count = new Int32Array(65536);
-  for (let pass = 0; pass < 4; pass++) {
-    const key = pass < 2 ? loKey : hiKey;
-    const shift = (pass & 1) * 16;
-    count.fill(0);
-    for (let i = 0; i < n; i++) count[(key[i]! >>> shift) & 0xffff]++;
-    if (n === 0 || count[(key[0]! >>> shift) & 0xffff] === n) continue;
-    let sum = 0;
-    for (let d = 0; d < 65536; d++) {
-      const c = count[d]!;
-      count[d] = sum;
-      sum += c;
-    }
-    for (let i = 0; i < n; i++) {
-      const j = src[i]!;
-      dst[count[(key[j]! >>> shift) & 0xffff]++] = j;
-    }
-    const t = src;
-    src = dst;
-    dst = t;
-  }
-  for (let i = 0; i < n; i++) dst[i] = rows[src[i]!]!;
-  return dst;
-}
-
-/** Entity rows grouped by key id, each block sorted by time. */
-interface EntityBlocks {
-  /** blockStart[k] … blockStart[k + 1] is key k's slice of `sortedTs` / `sortedRow`. */
-  blockStart: Int32Array;
-  sortedTs: Float64Array;
-  sortedRow: Int32Array;
-}
-
-function entityBlocks(ids: Int32Array, ts: Float64Array, nKeys: number): EntityBlocks {
-  const n = ids.length;
-  // Counting sort by key id, then each block by time: insertion sort for short blocks, radix for long ones.
-  const blockStart = new Int32Array(nKeys + 1);
-  for (let i = 0; i < n; i++) {
-    const t = ts[i]!;
-    if (ids[i]! >= 0 && t === t) blockStart[ids[i]! + 1]++;
-  }
-  for (let k = 0; k < nKeys; k++) blockStart[k + 1] += blockStart[k]!;
-  const valid = blockStart[nKeys]!;
-  const fill = blockStart.slice(0, nKeys);
-  const sortedRow = new Int32Array(valid);
-  const sortedTs = new Float64Array(valid);
-  for (let i = 0; i < n; i++) {
-    const t = ts[i]!;
-    if (ids[i]! < 0 || t !== t) continue;
-    const p = fill[ids[i]!]++;
-    sortedRow[p] = i;
-    sortedTs[p] = t;
-  }
-  for (let k = 0; k < nKeys; k++) {
-    const a = blockStart[k]!;
-    const b = blockStart[k + 1]!;
-    if (b - a > 48) {
-      const rows = argsortByTime(ts, sortedRow.subarray(a, b));
-      sortedRow.set(rows, a);
-      for (let p = a; p < b; p++) sortedTs[p] = ts[sortedRow[p]!]!;
-      continue;
-    }
-    for (let p = a + 1; p < b; p++) {
-      const t = sortedTs[p]!;
-      const r = sortedRow[p]!;
-      let q = p - 1;
-      while (q >= a && sortedTs[q]! > t) {
-        sortedTs[q + 1] = sortedTs[q]!;
-        sortedRow[q + 1] = sortedRow[q]!;
-        q--;
-      }
-      sortedTs[q + 1] = t;
-      sortedRow[q + 1] = r;
-    }
-  }
-  return { blockStart, sortedTs, sortedRow };
-}
-
-/**
  * Entity times laid out for searching without unpredictable branches: each key's block is padded with
  * +Infinity to a multiple of `group` slots, and a row's rank in its block is counted a group at a time.
  */
@@ -167,8 +63,11 @@ function searchIndex(blockStart: Int32Array, sortedTs: Float64Array, nKeys: numb
     padStart[k + 1] = padStart[k]! + Math.ceil((blockStart[k + 1]! - blockStart[k]!) / group) * group;
   }
   const padTs = new Float64Array(padStart[nKeys]!).fill(Infinity);
-  for (let k = 0; k < nKeys; k++)
-    padTs.set(sortedTs.subarray(blockStart[k]!, blockStart[k + 1]!), padStart[k]!);
+  // A plain copy loop: a subarray per block would allocate one view object per key.
+  for (let k = 0; k < nKeys; k++) {
+    const end = blockStart[k + 1]!;
+    for (let p = blockStart[k]!, q = padStart[k]!; p < end; p++, q++) padTs[q] = sortedTs[p]!;
+  }
   return { group, padStart, padTs };
 }
 
@@ -202,10 +101,214 @@ function rank4(t: Float64Array, p: number, end: number, x: number): number {
   }
 }
 
+/** Blocks longer than this are searched by halving instead of counting. */
+const LONG_BLOCK = 64;
+
+/** Lower bound of `x` in the sorted slice `ts[a, b)` by halving (for long blocks). */
+function lowerBound(ts: Float64Array, a: number, b: number, x: number): number {
+  let lo = a;
+  let hi = b;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ts[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The first slot of key `id`'s block whose time is >= x. */
+function slotOf(
+  ix: SearchIndex,
+  blockStart: Int32Array,
+  sortedTs: Float64Array,
+  id: number,
+  x: number,
+): number {
+  const s = blockStart[id]!;
+  const e = blockStart[id + 1]!;
+  if (e - s > LONG_BLOCK) return lowerBound(sortedTs, s, e, x);
+  const a = ix.padStart[id]!;
+  const b = ix.padStart[id + 1]!;
+  return s + (ix.group === 8 ? rank8(ix.padTs, a, b, x) : rank4(ix.padTs, a, b, x));
+}
+
 /** Feature rows are processed in chunks of this many rows (bounds the scratch memory to ~24 bytes a row). */
 const CHUNK_ROWS = 1 << 22;
 /** Target bytes of entity-side state per partition, so a partition's random accesses stay in L2. */
 const PARTITION_BYTES = 64 * 1024;
+/** Entity-side state up to this size is used without bucketing the feature rows (it stays in cache). */
+const DIRECT_BYTES = 1 << 20;
+/** More partitions than this would spread the scatter over too many write streams (TLB misses). */
+const MAX_PARTITIONS = 1024;
+
+/** The per-slot best feature row (slot = entity row in block order), filled by {@link placeRows}. */
+interface Best {
+  idx: Int32Array;
+  ts: Float64Array;
+  /** Created time of the best row (-Infinity = null); null when the feature rows have no created times. */
+  cr: Float64Array | null;
+}
+
+/** Rows of one chunk bucketed by key-id range: row index, key id, time, created time (-Infinity = null). */
+interface Buckets {
+  n: number;
+  row: Int32Array;
+  id: Int32Array;
+  ts: Float64Array;
+  cr: Float64Array | null;
+}
+
+/**
+ * Buckets feature rows [from, to) by key-id range (`id >>> shift`), keeping input order inside a bucket
+ * (the tie rule relies on it). Rows that can serve no entity row (newer than their key's last entity row,
+ * not finite, or — when filtering — created after it) are dropped.
+ */
+function bucketRows(
+  b: Buckets,
+  from: number,
+  to: number,
+  featureIds: Int32Array,
+  featureTs: Float64Array,
+  created: Float64Array | null,
+  filterCreated: boolean,
+  blockMax: Float64Array,
+  shift: number,
+  next: Int32Array,
+): void {
+  const nParts = next.length - 1;
+  next.fill(0);
+  for (let f = from; f < to; f++) {
+    const id = featureIds[f]!;
+    if (id < 0) continue;
+    const t = featureTs[f]!;
+    const max = blockMax[id]!;
+    if (!(t <= max && t > NEG_INF) || (filterCreated && created![f]! > max)) featureIds[f] = -1;
+    else next[(id >>> shift) + 1]++;
+  }
+  for (let p = 0; p < nParts; p++) next[p + 1] += next[p]!;
+  b.n = next[nParts]!;
+  const { row, id: ids, ts, cr } = b;
+  for (let f = from; f < to; f++) {
+    const id = featureIds[f]!;
+    if (id < 0) continue;
+    const q = next[id >>> shift]++;
+    row[q] = f;
+    ids[q] = id;
+    ts[q] = featureTs[f]!;
+    if (cr !== null) {
+      const c = created![f]!;
+      cr[q] = c === c ? c : NEG_INF;
+    }
+  }
+}
+
+/**
+ * Drops each bucketed row into the first slot (entity row, time order) it may serve and keeps the best row
+ * per slot: later ts, then later created, then (rows arriving in input order) the later row.
+ */
+function placeRows(
+  b: Buckets,
+  best: Best,
+  ix: SearchIndex,
+  blockStart: Int32Array,
+  sortedTs: Float64Array,
+  filterCreated: boolean,
+): void {
+  const { n, row, id: ids, ts } = b;
+  const bestTs = best.ts;
+  const bestIdx = best.idx;
+  if (b.cr === null || best.cr === null) {
+    for (let q = 0; q < n; q++) {
+      const t = ts[q]!;
+      const lo = slotOf(ix, blockStart, sortedTs, ids[q]!, t);
+      if (t >= bestTs[lo]!) {
+        bestTs[lo] = t;
+        bestIdx[lo] = row[q]!;
+      }
+    }
+    return;
+  }
+  const cr = b.cr;
+  const bestCr = best.cr;
+  for (let q = 0; q < n; q++) {
+    const t = ts[q]!;
+    const c = cr[q]!;
+    const lo = slotOf(ix, blockStart, sortedTs, ids[q]!, filterCreated && c > t ? c : t);
+    const bt = bestTs[lo]!;
+    if (t > bt || (t === bt && c >= bestCr[lo]!)) {
+      bestTs[lo] = t;
+      bestCr[lo] = c;
+      bestIdx[lo] = row[q]!;
+    }
+  }
+}
+
+/** {@link placeRows} straight over the input rows, for entity sides small enough to stay in cache. */
+function placeDirect(
+  featureIds: Int32Array,
+  featureTs: Float64Array,
+  created: Float64Array | null,
+  filterCreated: boolean,
+  blockMax: Float64Array,
+  best: Best,
+  ix: SearchIndex,
+  blockStart: Int32Array,
+  sortedTs: Float64Array,
+): void {
+  const { idx, ts: bestTs, cr: bestCr } = best;
+  for (let f = 0; f < featureIds.length; f++) {
+    const id = featureIds[f]!;
+    if (id < 0) continue;
+    const t = featureTs[f]!;
+    const max = blockMax[id]!;
+    if (!(t <= max && t > NEG_INF)) continue;
+    let c = NEG_INF;
+    if (created !== null) {
+      c = created[f]!;
+      if (c !== c) c = NEG_INF;
+      if (filterCreated && c > max) continue;
+    }
+    const lo = slotOf(ix, blockStart, sortedTs, id, filterCreated && c > t ? c : t);
+    const bt = bestTs[lo]!;
+    if (t > bt || (t === bt && (bestCr === null || c >= bestCr[lo]!))) {
+      bestTs[lo] = t;
+      if (bestCr !== null) bestCr[lo] = c;
+      idx[lo] = f;
+    }
+  }
+}
+
+/** Prefix maximum by (ts, created, row) within each block, then the TTL check on each entity row's winner. */
+function resolve(
+  best: Best,
+  blockStart: Int32Array,
+  sortedTs: Float64Array,
+  sortedRow: Int32Array,
+  ttl: number,
+  out: Int32Array,
+): void {
+  const nKeys = blockStart.length - 1;
+  const { idx, ts, cr } = best;
+  for (let k = 0; k < nKeys; k++) {
+    const end = blockStart[k + 1]!;
+    let run = -1;
+    let rt = NEG_INF;
+    let rc = NEG_INF;
+    for (let p = blockStart[k]!; p < end; p++) {
+      const b = idx[p]!;
+      if (b >= 0) {
+        const bt = ts[p]!;
+        const bc = cr === null ? NEG_INF : cr[p]!;
+        if (run < 0 || bt > rt || (bt === rt && (bc > rc || (bc === rc && b > run)))) {
+          run = b;
+          rt = bt;
+          rc = bc;
+        }
+      }
+      if (run >= 0 && (ttl === 0 || rt >= sortedTs[p]! - ttl)) out[sortedRow[p]!] = run;
+    }
+  }
+}
 
 /**
  * The point-in-time join: for each entity row, the index of the winning feature row, or -1 when no feature
@@ -231,105 +334,40 @@ export function pointInTimeJoin(input: PitJoinInput): Int32Array {
   const created = input.featureCreated ?? null;
   const filterCreated = input.filterByCreatedTimestamp === true && created !== null;
   const blockMax = new Float64Array(nKeys);
-  for (let k = 0; k < nKeys; k++)
+  for (let k = 0; k < nKeys; k++) {
     blockMax[k] = blockStart[k + 1]! > blockStart[k]! ? sortedTs[blockStart[k + 1]! - 1]! : NEG_INF;
-
-  // Feature rows are bucketed by ranges of key ids (a cache-sized slice of the entity blocks each), chunk
-  // by chunk; the scatter keeps input order inside a bucket, which the tie rule relies on.
-  const { group, padStart, padTs } = searchIndex(blockStart, sortedTs, nKeys);
-  const wide = group === 8;
-  const parts = Math.ceil((nS * (created === null ? 12 : 20) + padTs.length * 8) / PARTITION_BYTES);
+  }
+  const ix = searchIndex(blockStart, sortedTs, nKeys);
+  // Buckets are ranges of 2^shift key ids whose entity-side state fits a cache-sized slice.
+  const bytes = nS * (created === null ? 12 : 20) + ix.padTs.length * 8;
+  const parts = Math.min(MAX_PARTITIONS, Math.ceil(bytes / PARTITION_BYTES));
   let shift = 0;
   while (((nKeys - 1) >>> shift) + 1 > parts) shift++;
-  const nParts = ((nKeys - 1) >>> shift) + 1;
-  const bestIdx = new Int32Array(nS).fill(-1);
-  const bestTs = new Float64Array(nS).fill(NEG_INF);
-  const bestCr = created === null ? null : new Float64Array(nS).fill(NEG_INF);
-  const chunk = Math.max(1, Math.min(nF, Math.floor(input.chunkRows ?? CHUNK_ROWS)));
-  const qRow = new Int32Array(chunk);
-  const qId = new Int32Array(chunk);
-  const qTs = new Float64Array(chunk);
-  const qCr = created === null ? null : new Float64Array(chunk);
-  const next = new Int32Array(nParts + 1);
-  for (let from = 0; from < nF; from += chunk) {
-    const to = Math.min(nF, from + chunk);
-    next.fill(0);
-    for (let f = from; f < to; f++) {
-      const id = featureIds[f]!;
-      if (id < 0) continue;
-      const t = featureTs[f]!;
-      const max = blockMax[id]!;
-      // Rows newer than every entity row of their key (or not finite) can serve nobody.
-      if (!(t <= max && t > NEG_INF) || (filterCreated && created![f]! > max)) featureIds[f] = -1;
-      else next[(id >>> shift) + 1]++;
-    }
-    for (let p = 0; p < nParts; p++) next[p + 1] += next[p]!;
-    const n = next[nParts]!;
-    for (let f = from; f < to; f++) {
-      const id = featureIds[f]!;
-      if (id < 0) continue;
-      const q = next[id >>> shift]++;
-      qRow[q] = f;
-      qId[q] = id;
-      qTs[q] = featureTs[f]!;
-      if (qCr !== null) {
-        const c = created![f]!;
-        qCr[q] = c === c ? c : NEG_INF;
-      }
-    }
-    // Each row lands in the first slot (entity row, time order) it may serve; the best row per slot is kept.
-    if (qCr === null || bestCr === null) {
-      for (let q = 0; q < n; q++) {
-        const id = qId[q]!;
-        const t = qTs[q]!;
-        const a = padStart[id]!;
-        const b = padStart[id + 1]!;
-        const lo = blockStart[id]! + (wide ? rank8(padTs, a, b, t) : rank4(padTs, a, b, t));
-        if (t >= bestTs[lo]!) {
-          bestTs[lo] = t;
-          bestIdx[lo] = qRow[q]!;
-        }
-      }
-    } else {
-      for (let q = 0; q < n; q++) {
-        const id = qId[q]!;
-        const t = qTs[q]!;
-        const c = qCr[q]!;
-        const thr = filterCreated && c > t ? c : t;
-        const a = padStart[id]!;
-        const b = padStart[id + 1]!;
-        const lo = blockStart[id]! + (wide ? rank8(padTs, a, b, thr) : rank4(padTs, a, b, thr));
-        const bt = bestTs[lo]!;
-        if (t > bt || (t === bt && c >= bestCr[lo]!)) {
-          bestTs[lo] = t;
-          bestCr[lo] = c;
-          bestIdx[lo] = qRow[q]!;
-        }
-      }
+  const next = new Int32Array(((nKeys - 1) >>> shift) + 2);
+  const best: Best = {
+    idx: new Int32Array(nS).fill(-1),
+    ts: new Float64Array(nS).fill(NEG_INF),
+    cr: created === null ? null : new Float64Array(nS).fill(NEG_INF),
+  };
+  if (bytes <= DIRECT_BYTES && input.chunkRows === undefined) {
+    // The entity side fits the cache as a whole: place rows straight from the input, no bucketing.
+    placeDirect(featureIds, featureTs, created, filterCreated, blockMax, best, ix, blockStart, sortedTs);
+  } else {
+    const chunk = Math.max(1, Math.min(nF, Math.floor(input.chunkRows ?? CHUNK_ROWS)));
+    const buckets: Buckets = {
+      n: 0,
+      row: new Int32Array(chunk),
+      id: new Int32Array(chunk),
+      ts: new Float64Array(chunk),
+      cr: created === null ? null : new Float64Array(chunk),
+    };
+    for (let from = 0; from < nF; from += chunk) {
+      const to = Math.min(nF, from + chunk);
+      bucketRows(buckets, from, to, featureIds, featureTs, created, filterCreated, blockMax, shift, next);
+      placeRows(buckets, best, ix, blockStart, sortedTs, filterCreated);
     }
   }
-
-  // Prefix maximum by (ts, created, row) within each block, then the TTL check on the winner.
-  const ttl = input.ttlMs > 0 ? input.ttlMs : 0;
-  for (let k = 0; k < nKeys; k++) {
-    const end = blockStart[k + 1]!;
-    let run = -1;
-    let rt = NEG_INF;
-    let rc = NEG_INF;
-    for (let p = blockStart[k]!; p < end; p++) {
-      const b = bestIdx[p]!;
-      if (b >= 0) {
-        const bt = bestTs[p]!;
-        const bc = bestCr === null ? NEG_INF : bestCr[p]!;
-        if (run < 0 || bt > rt || (bt === rt && (bc > rc || (bc === rc && b > run)))) {
-          run = b;
-          rt = bt;
-          rc = bc;
-        }
-      }
-      if (run >= 0 && (ttl === 0 || rt >= sortedTs[p]! - ttl)) out[sortedRow[p]!] = run;
-    }
-  }
+  resolve(best, blockStart, sortedTs, sortedRow, input.ttlMs > 0 ? input.ttlMs : 0, out);
   return out;
 }
 

@@ -1,8 +1,9 @@
 /**
- * features/pit-keys — join keys to dense integer ids for the point-in-time join: a direct-address table for
- * compact integer keys, an open-addressing hash on the Float64 value for other numbers, a Map for strings
- * and mixed values; composite keys fold their columns' ids pairwise into one id. The entity rows define
- * the ids; feature rows whose key tuple no entity row has get -1 (they can never match).
+ * features/pit-keys — the key side of the point-in-time join: join keys to dense integer ids (a
+ * direct-address table for compact integer keys, an open-addressing hash on the Float64 value for other
+ * numbers, a Map for strings and mixed values; composite keys fold their columns' ids pairwise), and the
+ * entity rows grouped into one time-sorted block per key id. The entity rows define the ids; feature rows
+ * whose key tuple no entity row has get -1 (they can never match).
  */
 import { CellarError } from '../errors.js';
 
@@ -235,4 +236,122 @@ export function buildKeyIds(
     acc = numericIds(combine(acc.entityIds, next.entityIds), combine(acc.featureIds, next.featureIds));
   }
   return acc;
+}
+
+/**
+ * Sorts `rows` (a subset of row indices) by `ts[row]` ascending, stably, with an LSD radix sort on the
+ * IEEE-754 bits (16-bit digits, passes whose digit is constant are skipped). Returns a new array.
+ */
+export function argsortByTime(ts: Float64Array, rows: Int32Array): Int32Array {
+  const n = rows.length;
+  const hiKey = new Uint32Array(n);
+  const loKey = new Uint32Array(n);
+  const scratch = new Float64Array(1);
+  const bits = new Uint32Array(scratch.buffer);
+  for (let i = 0; i < n; i++) {
+    scratch[0] = ts[rows[i]!]! + 0; // -0 → +0
+    const lo = bits[0]!;
+    const hi = bits[1]!;
+    // Flip so unsigned order equals numeric order: negatives invert all bits, positives the sign bit.
+    if (hi & 0x80000000) {
+      hiKey[i] = ~hi >>> 0;
+      loKey[i] = ~lo >>> 0;
+    } else {
+      hiKey[i] = (hi | 0x80000000) >>> 0;
+      loKey[i] = lo;
+    }
+  }
+  let src = new Int32Array(n);
+  for (let i = 0; i < n; i++) src[i] = i;
+  let dst = new Int32Array(n);
+  const count = new Int32Array(65536);
+  for (let pass = 0; pass < 4; pass++) {
+    const key = pass < 2 ? loKey : hiKey;
+    const shift = (pass & 1) * 16;
+    count.fill(0);
+    for (let i = 0; i < n; i++) count[(key[i]! >>> shift) & 0xffff]++;
+    if (n === 0 || count[(key[0]! >>> shift) & 0xffff] === n) continue;
+    let sum = 0;
+    for (let d = 0; d < 65536; d++) {
+      const c = count[d]!;
+      count[d] = sum;
+      sum += c;
+    }
+    for (let i = 0; i < n; i++) {
+      const j = src[i]!;
+      dst[count[(key[j]! >>> shift) & 0xffff]++] = j;
+    }
+    const t = src;
+    src = dst;
+    dst = t;
+  }
+  for (let i = 0; i < n; i++) dst[i] = rows[src[i]!]!;
+  return dst;
+}
+
+/** Entity rows grouped by key id, each block sorted by time. */
+export interface EntityBlocks {
+  /** blockStart[k] … blockStart[k + 1] is key k's slice of `sortedTs` / `sortedRow`. */
+  blockStart: Int32Array;
+  sortedTs: Float64Array;
+  sortedRow: Int32Array;
+}
+
+export function entityBlocks(ids: Int32Array, ts: Float64Array, nKeys: number): EntityBlocks {
+  const n = ids.length;
+  // Counting sort by key id; blocks are then sorted by time with insertion sort when all are short, or
+  // the rows are radix-sorted by time first (the counting sort is stable) when some block is long.
+  const blockStart = new Int32Array(nKeys + 1);
+  for (let i = 0; i < n; i++) {
+    const t = ts[i]!;
+    if (ids[i]! >= 0 && t === t) blockStart[ids[i]! + 1]++;
+  }
+  let longest = 0;
+  for (let k = 0; k < nKeys; k++) {
+    if (blockStart[k + 1]! > longest) longest = blockStart[k + 1]!;
+    blockStart[k + 1] += blockStart[k]!;
+  }
+  const valid = blockStart[nKeys]!;
+  let order: Int32Array | null = null;
+  if (longest > 48) {
+    const rows = new Int32Array(valid);
+    for (let i = 0, j = 0; i < n; i++) if (ids[i]! >= 0 && ts[i] === ts[i]) rows[j++] = i;
+    order = argsortByTime(ts, rows);
+  }
+  const fill = blockStart.slice(0, nKeys);
+  const sortedRow = new Int32Array(valid);
+  const sortedTs = new Float64Array(valid);
+  if (order !== null) {
+    for (let j = 0; j < valid; j++) {
+      const i = order[j]!;
+      const p = fill[ids[i]!]++;
+      sortedRow[p] = i;
+      sortedTs[p] = ts[i]!;
+    }
+    return { blockStart, sortedTs, sortedRow };
+  }
+  for (let i = 0; i < n; i++) {
+    const t = ts[i]!;
+    if (ids[i]! < 0 || t !== t) continue;
+    const p = fill[ids[i]!]++;
+    sortedRow[p] = i;
+    sortedTs[p] = t;
+  }
+  for (let k = 0; k < nKeys; k++) {
+    const a = blockStart[k]!;
+    const b = blockStart[k + 1]!;
+    for (let p = a + 1; p < b; p++) {
+      const t = sortedTs[p]!;
+      const r = sortedRow[p]!;
+      let q = p - 1;
+      while (q >= a && sortedTs[q]! > t) {
+        sortedTs[q + 1] = sortedTs[q]!;
+        sortedRow[q + 1] = sortedRow[q]!;
+        q--;
+      }
+      sortedTs[q + 1] = t;
+      sortedRow[q + 1] = r;
+    }
+  }
+  return { blockStart, sortedTs, sortedRow };
 }

@@ -176,13 +176,37 @@ export function workerForkOptions(
 ): Parameters<typeof fork>[2] {
   // No Node flags of the parent; a process group of its own: Ctrl-C in the scheduler's terminal does not
   // kill running steps (the scheduler decides), and a timeout kills whatever the step started too.
+  const fast = lazyCaEnv(env);
   return {
-    execArgv: [],
-    env,
+    execArgv: fast.execArgv,
+    env: fast.env,
     stdio: ['ignore', stdout, stdout, 'ipc'],
     serialization: 'json',
     detached: true,
   };
+}
+
+/** System-wide CA bundles: files that already hold the full set of public roots (plus local additions). */
+const SYSTEM_CA_BUNDLES = new Set([
+  '/etc/ssl/certs/ca-certificates.crt',
+  '/etc/pki/tls/certs/ca-bundle.crt',
+  '/etc/ssl/cert.pem',
+]);
+
+/**
+ * Node parses every certificate of `NODE_EXTRA_CA_CERTS` at start-up (~30 ms for a system bundle, more than
+ * half of a worker's start). When it names the system bundle, the same trust is had lazily — only when a step
+ * opens a TLS connection — with OpenSSL's store pointed at that bundle (`--use-openssl-ca` + `SSL_CERT_FILE`).
+ * Any other value (e.g. one corporate CA, meant to be added to Node's roots) is passed through unchanged.
+ */
+export function lazyCaEnv(env: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; execArgv: string[] } {
+  const extra = env.NODE_EXTRA_CA_CERTS;
+  if (!extra || !SYSTEM_CA_BUNDLES.has(extra) || (env.SSL_CERT_FILE && env.SSL_CERT_FILE !== extra)) {
+    return { env, execArgv: [] };
+  }
+  const out: NodeJS.ProcessEnv = { ...env, SSL_CERT_FILE: extra };
+  delete out.NODE_EXTRA_CA_CERTS;
+  return { env: out, execArgv: ['--use-openssl-ca'] };
 }
 
 /**

@@ -10,11 +10,11 @@ import { CellarError } from '../../../kernel-lib/errors.js';
 import { writeParquet } from '../../../kernel-lib/data/io.js';
 import {
   clearSourceColumnCache,
-  coerceKeyValues,
   gatherValues,
   readSourceColumns,
   type ReadSourceOptions,
 } from '../../../kernel-lib/features/columns.js';
+import { coerceKeyValues } from '../../../kernel-lib/features/file-offline-store.js';
 import { columnToEpochMs, toEpochMs } from '../../../kernel-lib/features/timestamps.js';
 import { fileSource, type FeatureDtype, type FileSourceDef } from '../../../kernel-lib/features/types.js';
 import { cleanupTmp, makeTmp } from '../../helpers/tmp.js';

@@ -79,11 +79,11 @@ describe('pointInTimeJoin matches latestAsOfNaive', () => {
     }
   });
 
-  test('with long blocks (thousands of entity rows per key: radix path) and many equal times', () => {
+  test('with long blocks (hundreds of entity rows per key: radix sort, search by halving), many equal times', () => {
     for (let seed = 1; seed <= 6; seed++) {
       const shape: Shape = {
-        nE: 3000,
-        nF: 4000,
+        nE: 500,
+        nF: 800,
         card: 2,
         slots: 50,
         ttlSlots: seed % 3,
