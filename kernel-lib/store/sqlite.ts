@@ -24,6 +24,30 @@ function sleepSync(ms: number): void {
   Atomics.wait(sleepCell, 0, 0, ms);
 }
 
+/** Prepared statements per connection, by SQL text (compiling a statement costs more than running it). */
+const statementCache = new WeakMap<SqliteDb, Map<string, Database.Statement>>();
+/** Bound on cached texts per connection (texts with a variable number of `?` could otherwise grow it). */
+const MAX_CACHED_STATEMENTS = 512;
+
+/**
+ * The prepared statement for `text` on `db`, compiled once and reused. Callers must not rely on modes set
+ * on it (`pluck`, `raw`, `expand`) persisting or not: set the mode they need at every use.
+ */
+export function cachedStatement(db: SqliteDb, text: string): Database.Statement {
+  let byText = statementCache.get(db);
+  if (!byText) {
+    byText = new Map();
+    statementCache.set(db, byText);
+  }
+  let st = byText.get(text);
+  if (!st) {
+    if (byText.size >= MAX_CACHED_STATEMENTS) byText.clear();
+    st = db.prepare(text);
+    byText.set(text, st);
+  }
+  return st;
+}
+
 /** True for the SQLite errors that mean "another connection holds a lock, try again". */
 export function isBusyError(e: unknown): boolean {
   const code = (e as { code?: unknown })?.code;

@@ -4,7 +4,7 @@
  * page tokens) over them.
  */
 import { CellarError } from '../errors.js';
-import type { SqliteDb } from '../store/sqlite.js';
+import { cachedStatement, type SqliteDb } from '../store/sqlite.js';
 import { compileFilter, type RunView } from './filter.js';
 import { compareRuns, parseOrderBy } from './order-by.js';
 import type { RunData, RunStatus, RunsPage, SearchRunsQuery } from './types.js';
@@ -97,8 +97,7 @@ export function loadRunFields(
   const args = experimentIds ?? runIds;
   if (args.length === 0) return out;
   const fill = (table: string, field: 'params' | 'metrics' | 'tags'): void => {
-    const rows = db
-      .prepare(`SELECT run_id, key, value FROM ${table} WHERE ${where}`)
+    const rows = cachedStatement(db, `SELECT run_id, key, value FROM ${table} WHERE ${where}`)
       .raw()
       .all(...args) as Array<[string, string, string | number]>;
     for (const [id, key, value] of rows) {
@@ -136,7 +135,7 @@ export function searchRunsInDb(
   const view = query.viewType ?? 'active';
   let expIds: number[];
   if (query.experimentIds === undefined) {
-    expIds = (db.prepare('SELECT experiment_id FROM experiments').pluck().all() as number[]).slice();
+    expIds = (cachedStatement(db, 'SELECT experiment_id FROM experiments').pluck().all() as number[]).slice();
   } else {
     expIds = query.experimentIds.map((id) => {
       checkExperiment(id);
@@ -145,11 +144,10 @@ export function searchRunsInDb(
   }
   if (expIds.length === 0) return { runs: [], nextPageToken: null };
   const placeholders = expIds.map(() => '?').join(',');
-  const rows = db
-    .prepare(
-      `SELECT * FROM runs WHERE experiment_id IN (${placeholders})${view === 'all' ? '' : ' AND lifecycle_stage = ?'}`,
-    )
-    .all(...expIds, ...(view === 'all' ? [] : [view])) as RunRow[];
+  const rows = cachedStatement(
+    db,
+    `SELECT * FROM runs WHERE experiment_id IN (${placeholders})${view === 'all' ? '' : ' AND lifecycle_stage = ?'}`,
+  ).all(...expIds, ...(view === 'all' ? [] : [view])) as RunRow[];
   const data = loadRunFields(
     db,
     rows.map((r) => r.run_id),

@@ -9,7 +9,7 @@ import { CellarError } from '../errors.js';
 import type { ArtifactStore } from '../store/artifacts.js';
 import { validateArtifactPath } from '../store/artifacts.js';
 import { currentProcess, isProcessAlive } from '../store/process.js';
-import { type SqliteDb, writeTx } from '../store/sqlite.js';
+import { cachedStatement, type SqliteDb, writeTx } from '../store/sqlite.js';
 import {
   experimentId,
   loadRunFields,
@@ -47,9 +47,10 @@ export class SqliteTrackingStore implements TrackingStore {
 
   private experimentFromRow(row: ExperimentRow): Experiment {
     const tags: Record<string, string> = {};
-    for (const t of this.db
-      .prepare('SELECT key, value FROM experiment_tags WHERE experiment_id = ?')
-      .all(row.experiment_id) as Array<{ key: string; value: string }>) {
+    for (const t of cachedStatement(
+      this.db,
+      'SELECT key, value FROM experiment_tags WHERE experiment_id = ?',
+    ).all(row.experiment_id) as Array<{ key: string; value: string }>) {
       tags[t.key] = t.value;
     }
     return {
@@ -73,14 +74,16 @@ export class SqliteTrackingStore implements TrackingStore {
       ([k, v]) => [validateKey('tag', k), stringifyTag(k, v)] as const,
     );
     const id = writeTx(this.db, 'create an experiment', () => {
-      if (this.db.prepare('SELECT 1 FROM experiments WHERE name = ?').get(name)) {
+      if (cachedStatement(this.db, 'SELECT 1 FROM experiments WHERE name = ?').get(name)) {
         throw new CellarError('ALREADY_EXISTS', `An experiment named "${name}" already exists.`, { name });
       }
       const now = Date.now();
-      const info = this.db
-        .prepare('INSERT INTO experiments (name, created_at, updated_at) VALUES (?, ?, ?)')
-        .run(name, now, now);
-      const insertTag = this.db.prepare(
+      const info = cachedStatement(
+        this.db,
+        'INSERT INTO experiments (name, created_at, updated_at) VALUES (?, ?, ?)',
+      ).run(name, now, now);
+      const insertTag = cachedStatement(
+        this.db,
         'INSERT INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?)',
       );
       for (const [k, v] of tagEntries) insertTag.run(info.lastInsertRowid, k, v);
@@ -90,8 +93,9 @@ export class SqliteTrackingStore implements TrackingStore {
   }
 
   private getExperimentSync(id: string): Experiment {
-    const row = this.db.prepare('SELECT * FROM experiments WHERE experiment_id = ?').get(experimentId(id)) as
-      ExperimentRow | undefined;
+    const row = cachedStatement(this.db, 'SELECT * FROM experiments WHERE experiment_id = ?').get(
+      experimentId(id),
+    ) as ExperimentRow | undefined;
     if (!row) throw new CellarError('NOT_FOUND', `No experiment with id "${id}".`, { experimentId: id });
     return this.experimentFromRow(row);
   }
@@ -103,7 +107,7 @@ export class SqliteTrackingStore implements TrackingStore {
 
   /** Synchronous lookup by name (used by the SDK's exit hooks and CLI). */
   getExperimentByNameSync(name: string): Experiment | null {
-    const row = this.db.prepare('SELECT * FROM experiments WHERE name = ?').get(name) as
+    const row = cachedStatement(this.db, 'SELECT * FROM experiments WHERE name = ?').get(name) as
       ExperimentRow | undefined;
     return row ? this.experimentFromRow(row) : null;
   }
@@ -137,11 +141,10 @@ export class SqliteTrackingStore implements TrackingStore {
   /** {@inheritDoc TrackingStore.listExperiments} */
   async listExperiments(opts: { viewType?: 'active' | 'deleted' | 'all' } = {}): Promise<Experiment[]> {
     const view = opts.viewType ?? 'active';
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM experiments ${view === 'all' ? '' : 'WHERE lifecycle_stage = ?'} ORDER BY experiment_id`,
-      )
-      .all(...(view === 'all' ? [] : [view])) as ExperimentRow[];
+    const rows = cachedStatement(
+      this.db,
+      `SELECT * FROM experiments ${view === 'all' ? '' : 'WHERE lifecycle_stage = ?'} ORDER BY experiment_id`,
+    ).all(...(view === 'all' ? [] : [view])) as ExperimentRow[];
     return rows.map((r) => this.experimentFromRow(r));
   }
 
@@ -149,9 +152,10 @@ export class SqliteTrackingStore implements TrackingStore {
   async deleteExperiment(id: string): Promise<void> {
     this.getExperimentSync(id);
     writeTx(this.db, 'delete an experiment', () => {
-      this.db
-        .prepare("UPDATE experiments SET lifecycle_stage = 'deleted', updated_at = ? WHERE experiment_id = ?")
-        .run(Date.now(), experimentId(id));
+      cachedStatement(
+        this.db,
+        "UPDATE experiments SET lifecycle_stage = 'deleted', updated_at = ? WHERE experiment_id = ?",
+      ).run(Date.now(), experimentId(id));
     });
   }
 
@@ -161,11 +165,10 @@ export class SqliteTrackingStore implements TrackingStore {
     const text = stringifyTag(key, value);
     this.getExperimentSync(id);
     writeTx(this.db, 'tag an experiment', () => {
-      this.db
-        .prepare(
-          'INSERT INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value',
-        )
-        .run(experimentId(id), key, text);
+      cachedStatement(
+        this.db,
+        'INSERT INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value',
+      ).run(experimentId(id), key, text);
     });
   }
 
@@ -178,7 +181,8 @@ export class SqliteTrackingStore implements TrackingStore {
         `A run id must be a non-empty string, got ${JSON.stringify(runId)}.`,
       );
     }
-    const row = this.db.prepare('SELECT * FROM runs WHERE run_id = ?').get(runId) as RunRow | undefined;
+    const row = cachedStatement(this.db, 'SELECT * FROM runs WHERE run_id = ?').get(runId) as
+      RunRow | undefined;
     if (!row) throw new CellarError('NOT_FOUND', `No run with id "${runId}".`, { runId });
     return row;
   }
@@ -197,9 +201,10 @@ export class SqliteTrackingStore implements TrackingStore {
     const runId = randomUUID().replace(/-/g, '');
     const start = opts.startTime ?? Date.now();
     writeTx(this.db, 'start a run', () => {
-      const exp = this.db
-        .prepare('SELECT lifecycle_stage FROM experiments WHERE experiment_id = ?')
-        .get(expId) as { lifecycle_stage: string } | undefined;
+      const exp = cachedStatement(
+        this.db,
+        'SELECT lifecycle_stage FROM experiments WHERE experiment_id = ?',
+      ).get(expId) as { lifecycle_stage: string } | undefined;
       if (!exp) throw new CellarError('NOT_FOUND', `No experiment with id "${opts.experimentId}".`);
       if (exp.lifecycle_stage !== 'active') {
         throw new CellarError(
@@ -208,29 +213,29 @@ export class SqliteTrackingStore implements TrackingStore {
         );
       }
       if (opts.parentRunId) {
-        if (!this.db.prepare('SELECT 1 FROM runs WHERE run_id = ?').get(opts.parentRunId)) {
+        if (!cachedStatement(this.db, 'SELECT 1 FROM runs WHERE run_id = ?').get(opts.parentRunId)) {
           throw new CellarError('NOT_FOUND', `Parent run "${opts.parentRunId}" does not exist.`, {
             runId: opts.parentRunId,
           });
         }
       }
       const owner = opts.owner ?? null;
-      this.db
-        .prepare(
-          `INSERT INTO runs (run_id, experiment_id, run_name, status, start_time, parent_run_id, owner_host, owner_pid, owner_started)
+      cachedStatement(
+        this.db,
+        `INSERT INTO runs (run_id, experiment_id, run_name, status, start_time, parent_run_id, owner_host, owner_pid, owner_started)
            VALUES (?, ?, ?, 'RUNNING', ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          runId,
-          expId,
-          opts.runName ?? null,
-          start,
-          opts.parentRunId ?? null,
-          owner?.host ?? null,
-          owner?.pid ?? null,
-          owner?.started ?? null,
-        );
-      const insertTag = this.db.prepare(
+      ).run(
+        runId,
+        expId,
+        opts.runName ?? null,
+        start,
+        opts.parentRunId ?? null,
+        owner?.host ?? null,
+        owner?.pid ?? null,
+        owner?.started ?? null,
+      );
+      const insertTag = cachedStatement(
+        this.db,
         'INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value',
       );
       for (const [k, v] of tags) insertTag.run(runId, k, v);
@@ -257,11 +262,10 @@ export class SqliteTrackingStore implements TrackingStore {
     }
     this.runRow(runId);
     writeTx(this.db, 'end a run', () => {
-      this.db
-        .prepare(
-          'UPDATE runs SET status = ?, end_time = COALESCE(end_time, ?), owner_pid = NULL WHERE run_id = ?',
-        )
-        .run(s, endTime, runId);
+      cachedStatement(
+        this.db,
+        'UPDATE runs SET status = ?, end_time = COALESCE(end_time, ?), owner_pid = NULL WHERE run_id = ?',
+      ).run(s, endTime, runId);
     });
     return this.toRunData(this.runRow(runId));
   }
@@ -276,7 +280,7 @@ export class SqliteTrackingStore implements TrackingStore {
     validateName('run', name);
     this.runRow(runId);
     writeTx(this.db, 'rename a run', () => {
-      this.db.prepare('UPDATE runs SET run_name = ? WHERE run_id = ?').run(name, runId);
+      cachedStatement(this.db, 'UPDATE runs SET run_name = ? WHERE run_id = ?').run(name, runId);
     });
   }
 
@@ -313,10 +317,14 @@ export class SqliteTrackingStore implements TrackingStore {
     }
     writeTx(this.db, 'log to a run', () => {
       if (params.length > 0) {
-        const insert = this.db.prepare(
+        const insert = cachedStatement(
+          this.db,
           'INSERT INTO params (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
         );
-        const read = this.db.prepare('SELECT value FROM params WHERE run_id = ? AND key = ?').pluck();
+        const read = cachedStatement(
+          this.db,
+          'SELECT value FROM params WHERE run_id = ? AND key = ?',
+        ).pluck();
         for (const [k, v] of params) {
           insert.run(runId, k, v);
           const stored = read.get(runId, k) as string;
@@ -331,11 +339,13 @@ export class SqliteTrackingStore implements TrackingStore {
         }
       }
       if (metrics.length > 0) {
-        const insert = this.db.prepare(
+        const insert = cachedStatement(
+          this.db,
           'INSERT INTO metrics (run_id, key, value, step, timestamp) VALUES (?, ?, ?, ?, ?)',
         );
         for (const p of metrics) insert.run(runId, p.key, p.value, p.step, p.timestamp);
-        const upsert = this.db.prepare(
+        const upsert = cachedStatement(
+          this.db,
           `INSERT INTO latest_metrics (run_id, key, value, step, timestamp) VALUES (?, ?, ?, ?, ?)
            ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value, step = excluded.step, timestamp = excluded.timestamp
            WHERE (excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)`,
@@ -343,7 +353,8 @@ export class SqliteTrackingStore implements TrackingStore {
         for (const p of latest.values()) upsert.run(runId, p.key, p.value, p.step, p.timestamp);
       }
       if (tags.length > 0) {
-        const upsertTag = this.db.prepare(
+        const upsertTag = cachedStatement(
+          this.db,
           'INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value',
         );
         for (const [k, v] of tags) upsertTag.run(runId, k, v);
@@ -359,11 +370,10 @@ export class SqliteTrackingStore implements TrackingStore {
   /** {@inheritDoc TrackingStore.getMetricHistory} */
   async getMetricHistory(runId: string, key: string): Promise<MetricPoint[]> {
     this.runRow(runId);
-    return this.db
-      .prepare(
-        'SELECT key, value, step, timestamp FROM metrics WHERE run_id = ? AND key = ? ORDER BY step, timestamp, rowid',
-      )
-      .all(runId, key) as MetricPoint[];
+    return cachedStatement(
+      this.db,
+      'SELECT key, value, step, timestamp FROM metrics WHERE run_id = ? AND key = ? ORDER BY step, timestamp, rowid',
+    ).all(runId, key) as MetricPoint[];
   }
 
   /** {@inheritDoc TrackingStore.searchRuns} */
@@ -374,7 +384,7 @@ export class SqliteTrackingStore implements TrackingStore {
   private setLifecycle(runId: string, stage: 'active' | 'deleted'): void {
     this.runRow(runId);
     writeTx(this.db, `${stage === 'deleted' ? 'delete' : 'restore'} a run`, () => {
-      this.db.prepare('UPDATE runs SET lifecycle_stage = ? WHERE run_id = ?').run(stage, runId);
+      cachedStatement(this.db, 'UPDATE runs SET lifecycle_stage = ? WHERE run_id = ?').run(stage, runId);
     });
   }
 
@@ -392,7 +402,7 @@ export class SqliteTrackingStore implements TrackingStore {
   async deleteTag(runId: string, key: string): Promise<void> {
     this.runRow(runId);
     const info = writeTx(this.db, 'delete a tag', () =>
-      this.db.prepare('DELETE FROM tags WHERE run_id = ? AND key = ?').run(runId, key),
+      cachedStatement(this.db, 'DELETE FROM tags WHERE run_id = ? AND key = ?').run(runId, key),
     );
     if (info.changes === 0) throw new CellarError('NOT_FOUND', `Run "${runId}" has no tag "${key}".`);
   }
@@ -408,13 +418,12 @@ export class SqliteTrackingStore implements TrackingStore {
   ): ArtifactInfo {
     const createdAt = Date.now();
     writeTx(this.db, 'record an artifact', () => {
-      this.db
-        .prepare(
-          `INSERT INTO run_artifacts (run_id, path, digest, size, kind, created_at) VALUES (?, ?, ?, ?, ?, ?)
+      cachedStatement(
+        this.db,
+        `INSERT INTO run_artifacts (run_id, path, digest, size, kind, created_at) VALUES (?, ?, ?, ?, ?, ?)
            ON CONFLICT (run_id, path) DO UPDATE SET digest = excluded.digest, size = excluded.size, kind = excluded.kind,
            created_at = excluded.created_at`,
-        )
-        .run(runId, path, digest, size, kind, createdAt);
+      ).run(runId, path, digest, size, kind, createdAt);
     });
     return { path, digest, size, kind, createdAt };
   }
@@ -462,11 +471,10 @@ export class SqliteTrackingStore implements TrackingStore {
   /** {@inheritDoc TrackingStore.listArtifacts} */
   async listArtifacts(runId: string, prefix?: string): Promise<ArtifactInfo[]> {
     this.runRow(runId);
-    const rows = this.db
-      .prepare(
-        'SELECT path, digest, size, kind, created_at AS createdAt FROM run_artifacts WHERE run_id = ? ORDER BY path',
-      )
-      .all(runId) as ArtifactInfo[];
+    const rows = cachedStatement(
+      this.db,
+      'SELECT path, digest, size, kind, created_at AS createdAt FROM run_artifacts WHERE run_id = ? ORDER BY path',
+    ).all(runId) as ArtifactInfo[];
     if (prefix === undefined || prefix === '') return rows;
     const p = validateArtifactPath(prefix);
     return rows.filter((r) => r.path === p || r.path.startsWith(`${p}/`));
@@ -476,8 +484,7 @@ export class SqliteTrackingStore implements TrackingStore {
   artifactDigest(runId: string, path: string): string {
     const p = validateArtifactPath(path);
     this.runRow(runId);
-    const digest = this.db
-      .prepare('SELECT digest FROM run_artifacts WHERE run_id = ? AND path = ?')
+    const digest = cachedStatement(this.db, 'SELECT digest FROM run_artifacts WHERE run_id = ? AND path = ?')
       .pluck()
       .get(runId, p) as string | undefined;
     if (digest === undefined) {
@@ -495,20 +502,19 @@ export class SqliteTrackingStore implements TrackingStore {
   logInputSync(runId: string, input: RunInput): void {
     this.checkWritableRun(runId);
     writeTx(this.db, 'record a dataset input', () => {
-      this.db
-        .prepare(
-          `INSERT INTO run_inputs (run_id, fingerprint, context, n_rows, n_cols, schema_json, created_at)
+      cachedStatement(
+        this.db,
+        `INSERT INTO run_inputs (run_id, fingerprint, context, n_rows, n_cols, schema_json, created_at)
            VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-        )
-        .run(
-          runId,
-          input.fingerprint,
-          input.context,
-          input.nRows,
-          input.nCols,
-          JSON.stringify(input.schema ?? null),
-          Date.now(),
-        );
+      ).run(
+        runId,
+        input.fingerprint,
+        input.context,
+        input.nRows,
+        input.nCols,
+        JSON.stringify(input.schema ?? null),
+        Date.now(),
+      );
     });
   }
 
@@ -520,11 +526,10 @@ export class SqliteTrackingStore implements TrackingStore {
   /** {@inheritDoc TrackingStore.listInputs} */
   async listInputs(runId: string): Promise<RunInput[]> {
     this.runRow(runId);
-    const rows = this.db
-      .prepare(
-        'SELECT fingerprint, context, n_rows, n_cols, schema_json FROM run_inputs WHERE run_id = ? ORDER BY created_at',
-      )
-      .all(runId) as Array<{
+    const rows = cachedStatement(
+      this.db,
+      'SELECT fingerprint, context, n_rows, n_cols, schema_json FROM run_inputs WHERE run_id = ? ORDER BY created_at',
+    ).all(runId) as Array<{
       fingerprint: string;
       context: string;
       n_rows: number | null;
@@ -545,11 +550,10 @@ export class SqliteTrackingStore implements TrackingStore {
   /** Synchronous variant of {@link reapDeadRuns}. */
   reapDeadRunsSync(): string[] {
     const me = currentProcess();
-    const rows = this.db
-      .prepare(
-        "SELECT run_id, owner_host, owner_pid, owner_started FROM runs WHERE status = 'RUNNING' AND owner_pid IS NOT NULL",
-      )
-      .all() as Array<{
+    const rows = cachedStatement(
+      this.db,
+      "SELECT run_id, owner_host, owner_pid, owner_started FROM runs WHERE status = 'RUNNING' AND owner_pid IS NOT NULL",
+    ).all() as Array<{
       run_id: string;
       owner_host: string;
       owner_pid: number;
@@ -563,7 +567,8 @@ export class SqliteTrackingStore implements TrackingStore {
     if (dead.length === 0) return [];
     const now = Date.now();
     writeTx(this.db, 'mark runs of dead processes KILLED', () => {
-      const update = this.db.prepare(
+      const update = cachedStatement(
+        this.db,
         "UPDATE runs SET status = 'KILLED', end_time = ?, owner_pid = NULL WHERE run_id = ? AND status = 'RUNNING' AND owner_pid = ?",
       );
       for (const r of dead) update.run(now, r.run_id, r.owner_pid);

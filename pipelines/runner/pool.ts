@@ -1,9 +1,13 @@
 /**
- * runner/pool — a warm pool of step worker processes. Starting Node costs tens of milliseconds, so the pool
- * starts workers ahead of time; each worker still runs exactly one step and then exits (every step is
- * isolated in its own process), and a replacement is started as soon as one is taken. Handing a step to a
+ * runner/pool — a warm pool of step worker processes. Starting Node costs tens of milliseconds of CPU, so the
+ * pool starts workers ahead of time and a replacement is started as soon as one is taken; handing a step to a
  * ready worker is one IPC message. Workers are forked by a small launcher process (runner/launcher), so the
  * runner's own event loop never blocks in fork().
+ *
+ * A worker whose step succeeded and left nothing behind (runner/worker-hygiene) can be given back with
+ * `release()`: it then runs later steps of the same pipeline version (its affinity), one at a time, each
+ * with fresh module state, up to `maxStepsPerWorker` steps; idle ones exit after `idleTimeoutMs`. A failure,
+ * a timeout or any leftover ends the process. `maxStepsPerWorker: 1` gives every step a new process.
  */
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -26,6 +30,20 @@ export interface WorkerPoolOptions {
    * large process blocks its event loop for milliseconds per worker.
    */
   direct?: boolean;
+  /** Steps one worker process may run, one after another (default 100; 1 = a new process for every step). */
+  maxStepsPerWorker?: number;
+  /** Released workers kept waiting for another step (default 8); more are stopped. */
+  maxIdle?: number;
+  /** A released worker not given a step within this time exits (default 30,000 ms). */
+  idleTimeoutMs?: number;
+}
+
+/** Default of WorkerPoolOptions.maxStepsPerWorker. */
+export const DEFAULT_MAX_STEPS_PER_WORKER = 100;
+
+interface IdleWorker {
+  worker: StepWorker;
+  timer: NodeJS.Timeout;
 }
 
 /** A pool of pre-forked step workers. */
@@ -33,6 +51,9 @@ export class WorkerPool {
   private readonly size: number;
   private readonly ready: StepWorker[] = [];
   private readonly waiters: Array<{ resolve: (w: StepWorker) => void; reject: (e: Error) => void }> = [];
+  /** Released workers by affinity (pipeline version), most recently released last. */
+  private readonly idle = new Map<string, IdleWorker[]>();
+  private idleCount = 0;
   private logFd: number | null = null;
   private closed = false;
   private failuresInARow = 0;
@@ -132,9 +153,75 @@ export class WorkerPool {
     return this.launcher && !this.launcher.dead ? (this.launcher.pid ?? null) : null;
   }
 
-  /** Resolves with a ready worker (forking a replacement right away). */
-  acquire(): Promise<StepWorker> {
+  /** The most steps one worker process runs. */
+  get maxStepsPerWorker(): number {
+    return Math.max(1, Math.floor(this.opts.maxStepsPerWorker ?? DEFAULT_MAX_STEPS_PER_WORKER));
+  }
+
+  /** Whether the step about to be handed to `worker` may leave it running for another one. */
+  mayReuse(worker: StepWorker): boolean {
+    return !this.closed && worker.stepsRun + 1 < this.maxStepsPerWorker;
+  }
+
+  private takeIdle(affinity: string): StepWorker | null {
+    const list = this.idle.get(affinity);
+    while (list && list.length > 0) {
+      const { worker, timer } = list.pop()!;
+      this.idleCount -= 1;
+      clearTimeout(timer);
+      if (list.length === 0) this.idle.delete(affinity);
+      if (worker.usable) return worker;
+      worker.kill();
+    }
+    return null;
+  }
+
+  private dropIdle(affinity: string, worker: StepWorker): void {
+    const list = this.idle.get(affinity);
+    const i = list ? list.findIndex((x) => x.worker === worker) : -1;
+    if (!list || i < 0) return;
+    clearTimeout(list[i]!.timer);
+    list.splice(i, 1);
+    this.idleCount -= 1;
+    if (list.length === 0) this.idle.delete(affinity);
+  }
+
+  /**
+   * Gives back a worker whose step succeeded and that waits for another one (AttemptOutcome.reusable): it
+   * will run a later step with the same `affinity` (steps of one pipeline version). Stopped instead when the
+   * pool is closed, holds `maxIdle` idle workers already, or the worker has run its last step.
+   */
+  release(worker: StepWorker, affinity: string): void {
+    const maxIdle = Math.max(0, Math.floor(this.opts.maxIdle ?? 8));
+    if (
+      this.closed ||
+      !worker.usable ||
+      this.idleCount >= maxIdle ||
+      !(worker.stepsRun < this.maxStepsPerWorker)
+    ) {
+      worker.kill();
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.dropIdle(affinity, worker);
+      worker.kill();
+    }, this.opts.idleTimeoutMs ?? 30_000);
+    timer.unref();
+    const list = this.idle.get(affinity) ?? [];
+    list.push({ worker, timer });
+    this.idle.set(affinity, list);
+    this.idleCount += 1;
+    void worker.whenExited().then(() => this.dropIdle(affinity, worker));
+  }
+
+  /**
+   * Resolves with a worker for a step: one released for the same `affinity` when there is one, else a
+   * pre-started one (forking its replacement right away).
+   */
+  acquire(affinity?: string): Promise<StepWorker> {
     if (this.closed) return Promise.reject(new CellarError('INVALID_STATE', 'The worker pool is closed.'));
+    const reused = affinity === undefined ? null : this.takeIdle(affinity);
+    if (reused) return Promise.resolve(reused);
     let w = this.ready.shift();
     while (w && !w.usable) {
       w.kill(); // an idle worker whose launcher died exits by itself; make sure
@@ -155,6 +242,14 @@ export class WorkerPool {
   /** Kills the idle workers and stops forking (running steps are not touched). */
   close(): void {
     this.closed = true;
+    for (const list of this.idle.values()) {
+      for (const { worker, timer } of list) {
+        clearTimeout(timer);
+        worker.kill();
+      }
+    }
+    this.idle.clear();
+    this.idleCount = 0;
     for (const w of this.ready.splice(0)) w.kill();
     for (const w of this.unready) w.kill();
     this.launcher?.close();

@@ -37,6 +37,11 @@ export interface WorkerTask {
   metrics: string[];
   /** Extra environment variables for the step (CELLAR_URI, run ids). */
   env: Record<string, string>;
+  /**
+   * May the worker run another step after this one (when it succeeds and leaves nothing behind)? Absent or
+   * false: the worker exits after this step.
+   */
+  reuse?: boolean;
 }
 
 /** How an attempt ended, as the worker saw it. */
@@ -60,7 +65,10 @@ export interface TaskMessage {
 }
 
 /** Messages from a worker to the runner. */
-export type WorkerMessage = { type: 'ready' } | { type: 'result'; result: StepResult };
+export type WorkerMessage =
+  | { type: 'ready' }
+  /** `reusable`: the worker stays and waits for another task; otherwise it is exiting. */
+  | { type: 'result'; result: StepResult; reusable?: boolean };
 
 /** `manifest.json` inside a committed output directory. */
 export interface OutputManifest {

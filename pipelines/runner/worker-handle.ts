@@ -1,7 +1,7 @@
 /**
- * runner/worker-handle — the runner's handle on one step worker process: wait until it is ready, hand it one
+ * runner/worker-handle — the runner's handle on one step worker process: wait until it is ready, hand it a
  * step, learn how the attempt ended (its report over IPC, else its result file, plus exit code and signal),
- * kill it on timeout. The handle talks through a `WorkerChannel`: directly to a child this process forked,
+ * whether the worker stays for another step, and kill it on timeout. The handle talks through a `WorkerChannel`: directly to a child this process forked,
  * or through the launcher process that forks the pool's workers (runner/launcher).
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -18,6 +18,8 @@ export interface AttemptOutcome {
   signal: NodeJS.Signals | null;
   /** True when the runner killed the step because it ran past its timeout. */
   timedOut: boolean;
+  /** True when the step succeeded and the worker waits for another step (see WorkerPool.release). */
+  reusable: boolean;
 }
 
 /** How the runner reaches one worker. */
@@ -51,6 +53,8 @@ export class StepWorker {
   readonly host: string;
   /** Resolves when the worker has loaded and waits for a task; rejects when it died first. */
   readonly ready: Promise<void>;
+  /** Steps handed to this worker so far. */
+  stepsRun = 0;
   private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | null = null;
   private readonly exited: Promise<void>;
 
@@ -96,8 +100,10 @@ export class StepWorker {
    * as the worker reports them; failures once the process is gone, so that a retry never overlaps it).
    */
   run(task: WorkerTask, timeoutMs = 0): Promise<AttemptOutcome> {
+    this.stepsRun += 1;
     return new Promise((resolve) => {
       let result: StepResult | null = null;
+      let reusable = false;
       let timedOut = false;
       let settled = false;
       const settle = (): void => {
@@ -111,11 +117,13 @@ export class StepWorker {
           exitCode: this.exitInfo?.code ?? null,
           signal: this.exitInfo?.signal ?? null,
           timedOut,
+          reusable: reusable && !timedOut && !this.isExited,
         });
       };
       const onMessage = (m: WorkerMessage): void => {
         if (m?.type !== 'result') return;
         result = m.result;
+        reusable = m.reusable === true && result.ok;
         if (result.ok) settle();
       };
       const timer =

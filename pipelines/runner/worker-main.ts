@@ -1,27 +1,40 @@
 /**
  * runner/worker-main — the body of a step worker process. The pool forks the worker ahead of time; it loads
- * this module, says "ready" and waits. It then receives exactly one task over IPC, runs that one step and
- * exits, so every step runs isolated in a process of its own:
+ * this module, says "ready" and waits for a task over IPC. For each task:
  *   1. stdout/stderr go to the attempt's log file;
  *   2. inputs are read from the upstream steps' committed output directories and deserialized;
  *   3. the compiled CommonJS step module's `run(ctx)` is awaited;
  *   4. each output is serialized into a temporary directory, which is renamed to `try-<n>` when complete;
  *   5. the result file is written (temp file + rename), then the result is also sent over IPC.
- * The worker keeps going when its parent dies after the task arrived (a restarted scheduler adopts it via
- * the result file); an idle worker whose parent is gone exits at once.
+ * A failed step always ends its process. After a successful one the worker runs another step of the same
+ * pipeline version only when the runner allows it (`reuse`) and the step left nothing behind (see
+ * runner/worker-hygiene: timers, sockets, listeners and globals retire the worker; environment, working
+ * directory and module cache are restored, so each step gets fresh module state); otherwise it exits.
+ * The worker keeps going when its parent dies after a task arrived (a restarted scheduler adopts it via the
+ * result file) and exits after it; an idle worker whose parent is gone exits at once.
  */
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import Module from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { OutputManifest, StepResult, TaskMessage, WorkerTask } from './protocol.js';
 import { decodeValue, encodeValue } from './serialize.js';
+import { WorkerBaseline } from './worker-hygiene.js';
 
 type StepModule = { run?: unknown };
 
 let logFd: number | null = null;
+const originalWrites = { stdout: process.stdout.write, stderr: process.stderr.write };
 
 function log(text: string): void {
   if (logFd !== null) writeSync(logFd, text);
+}
+
+/** Ends the redirection of the current step's output (closing its log). */
+function endRedirect(): void {
+  process.stdout.write = originalWrites.stdout;
+  process.stderr.write = originalWrites.stderr;
+  if (logFd !== null) closeSync(logFd);
+  logFd = null;
 }
 
 /** Sends stdout and stderr of this process (console, process.stdout.write) to the attempt's log file. */
@@ -147,25 +160,41 @@ function errorInfo(e: unknown): NonNullable<StepResult['error']> {
   return { message: String(e) };
 }
 
-let finished = false;
+/** The task being run, and whether it has been reported (a step's stray rejection may come late). */
+let current: { task: WorkerTask; reported: boolean; onError: (e: unknown) => void } | null = null;
+let baseline: WorkerBaseline | null = null;
 
-/** Writes the result file atomically, reports over IPC when the parent is still there, and exits. */
+/**
+ * Writes the result file atomically, then either reports and waits for the next task (a clean success the
+ * runner allows to reuse this process) or reports and exits.
+ */
 function finish(task: WorkerTask, result: StepResult): void {
-  if (finished) return;
-  finished = true;
+  if (!current || current.task !== task || current.reported) return;
+  current.reported = true;
   if (!result.ok && result.error)
     log(`\n[cellar] step "${task.step}" failed: ${result.error.stack ?? result.error.message}\n`);
   const tmp = `${task.resultFile}.tmp-${process.pid}`;
   mkdirSync(dirname(task.resultFile), { recursive: true });
   writeFileSync(tmp, JSON.stringify(result));
   renameSync(tmp, task.resultFile);
-  if (logFd !== null) closeSync(logFd);
-  logFd = null;
+  process.off('uncaughtException', current.onError);
+  process.off('unhandledRejection', current.onError);
+  const leftovers = result.ok && task.reuse && baseline ? baseline.leftovers() : [];
+  if (leftovers.length > 0)
+    log(`[cellar] this worker process is not reused: the step left ${leftovers.join(', ')}\n`);
+  endRedirect();
+  const reusable =
+    result.ok && task.reuse === true && leftovers.length === 0 && baseline !== null && process.connected;
   const exit = (): never => process.exit(result.ok ? 0 : 1);
-  if (process.connected && process.send) process.send({ type: 'result', result }, () => exit());
-  else exit();
+  if (!(process.connected && process.send)) exit();
+  if (!reusable) {
+    process.send!({ type: 'result', result, reusable: false }, () => exit());
+    return;
+  }
+  baseline!.restore();
+  current = null;
+  process.send!({ type: 'result', result, reusable: true });
 }
-
 async function runTask(task: WorkerTask): Promise<void> {
   redirectOutput(task.logFile);
   Object.assign(process.env, task.env);
@@ -173,6 +202,7 @@ async function runTask(task: WorkerTask): Promise<void> {
   const base = { pid: process.pid, startedAt, metrics: {}, outputs: [] };
   const fail = (e: unknown): void =>
     finish(task, { ...base, ok: false, error: errorInfo(e), endedAt: Date.now() });
+  current = { task, reported: false, onError: fail };
   process.on('uncaughtException', fail);
   process.on('unhandledRejection', fail);
   try {
@@ -201,14 +231,14 @@ export function startWorker(): void {
     process.stderr.write('cellar worker: this script is started by the pipeline runner, not by hand.\n');
     process.exit(2);
   }
-  let busy = false;
   process.on('disconnect', () => {
-    if (!busy) process.exit(0); // the runner went away before handing us a step
+    if (!current) process.exit(0); // the runner went away while no step was running here
   });
   process.on('message', (msg: TaskMessage) => {
-    if (busy || msg?.type !== 'task') return;
-    busy = true;
+    if (current || msg?.type !== 'task') return;
     void runTask(msg.task);
   });
+  // Taken with this process's own listeners in place, before any step: what "clean" means from now on.
+  baseline = new WorkerBaseline();
   process.send({ type: 'ready' });
 }

@@ -55,6 +55,8 @@ export interface ExecOptions {
   workerScript?: string;
   concurrency?: number;
   poolSize?: number;
+  /** Steps a worker process may run one after another (see SchedulerOptions.maxStepsPerWorker). */
+  maxStepsPerWorker?: number;
   retry?: Partial<RetryPolicy>;
   log?: (line: string) => void;
 }

@@ -1,6 +1,6 @@
 /**
  * scheduler/execute — carries one step attempt from start to recorded end for the Scheduler: take a
- * pre-forked worker, record the attempt (pid, start time, paths) before handing the step over, run it,
+ * pre-forked worker (or one that ran an earlier step of the same pipeline version), record the attempt (pid, start time, paths) before handing the step over, run it,
  * record how it ended. An adopted attempt (started by a driver that died) is followed to its end the same
  * way. Whatever goes wrong on the way, an attempt is never left recorded as running with nobody watching it.
  */
@@ -54,12 +54,15 @@ export async function executeAttempt(
 ): Promise<void> {
   const key = `${run.runId}/${step}`;
   const stepSpec = version.spec.steps.find((s) => s.name === step)!;
+  // Workers are reused only for steps of the same pipeline version (same code, same store).
+  const affinity = `${version.spec.name}@${version.spec.version}`;
   let worker: StepWorker | null = null;
+  let released = false;
   let started: StartedAttempt | null = null;
   let finished = false;
   try {
     try {
-      worker = await host.pool().acquire();
+      worker = await host.pool().acquire(affinity);
     } catch (e) {
       // No worker can start (e.g. a broken build): fail the run rather than wait for ever.
       failRun(host.ctx, run.runId, `cannot start step processes: ${(e as Error).message}`);
@@ -92,17 +95,23 @@ export async function executeAttempt(
       tasks: upstreamTasks(host, run.runId, stepSpec.upstream),
       stepTrackingRunId: started.stepTrackingRunId,
     });
+    task.reuse = host.pool().mayReuse(worker);
     const outcome = await worker.run(task, stepSpec.timeoutMs);
+    if (outcome.reusable) {
+      host.track(key, null);
+      host.pool().release(worker, affinity);
+      released = true;
+    }
     const end = toAttemptEnd(outcome, stepSpec.timeoutMs);
     record(host, run.runId, step, started.tryNumber, end);
-    finished = true;
+    finished = true; // after a reusable outcome, the worker may already run another step: never kill it here
     if (!end.ok) removeTempOutputs(started.paths.outputDir);
     host.log(`${run.runId} ${step} try ${started.tryNumber}: ${end.ok ? 'success' : `failed: ${end.error}`}`);
   } catch (e) {
     const message = (e as Error).message;
     host.log(`could not run ${step} of ${run.runId}: ${message}`);
     if (started && !finished) {
-      const w = worker as StepWorker | null;
+      const w = released ? null : (worker as StepWorker | null);
       w?.kill();
       if (w) await w.whenExited();
       try {
@@ -120,7 +129,7 @@ export async function executeAttempt(
     }
   } finally {
     written();
-    host.track(key, null);
+    if (!released) host.track(key, null);
   }
 }
 

@@ -39,6 +39,11 @@ export interface SchedulerOptions {
   concurrency?: number;
   /** Workers kept forked ahead of time (default 2). */
   poolSize?: number;
+  /**
+   * Steps of one pipeline version a worker process may run one after another (default 100); 1 gives every
+   * step a new process. A step that fails, times out or leaves anything behind always ends its process.
+   */
+  maxStepsPerWorker?: number;
   /** Retry spacing (default: 1 s doubling, at most 5 min, with deterministic jitter). */
   retry?: Partial<RetryPolicy>;
   /** Clock for cron scheduling (default Date.now); tests move it. Attempt times always use the real clock. */
@@ -128,6 +133,10 @@ export class Scheduler {
     this.pool ??= new WorkerPool({
       script: resolveWorkerScript(this.opts.workerScript),
       size: this.opts.poolSize ?? 2,
+      maxIdle: this.concurrency,
+      ...(this.opts.maxStepsPerWorker === undefined
+        ? {}
+        : { maxStepsPerWorker: this.opts.maxStepsPerWorker }),
       logFile: resolve(this.backend.root, 'logs', 'workers.log'),
     });
     return this.pool;

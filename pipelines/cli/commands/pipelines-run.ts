@@ -8,6 +8,7 @@ import { CellarError } from '../../../kernel-lib/errors.js';
 import { openStore } from '../../../kernel-lib/sdk.js';
 import type { EmbeddedBackend } from '../../../kernel-lib/store/open.js';
 import { parseParamAssignments } from '../../runner/params.js';
+import { DEFAULT_MAX_STEPS_PER_WORKER } from '../../runner/pool.js';
 import { parsePipelineRef } from '../../runner/version.js';
 import {
   backfillPipeline,
@@ -92,11 +93,22 @@ export function registerPipelineRunCommands(pipelines: Command, ctx: CliContext)
     .option('-p, --param <name=value>', 'parameter value (repeatable); passed to steps as data', collect, [])
     .option('--logical-date <iso>', 'logical date of the run (default: now)')
     .option('--concurrency <n>', 'most steps running at once', '8')
+    .option(
+      '--max-steps-per-worker <n>',
+      'steps of this pipeline one worker process may run one after another (1: a new process per step)',
+      String(DEFAULT_MAX_STEPS_PER_WORKER),
+    )
     .option('--json', 'print the result as JSON')
     .action(
       async (
         refText: string,
-        opts: { param?: string[]; logicalDate?: string; concurrency: string; json?: boolean },
+        opts: {
+          param?: string[];
+          logicalDate?: string;
+          concurrency: string;
+          maxStepsPerWorker: string;
+          json?: boolean;
+        },
       ) => {
         const ref = parsePipelineRef(refText);
         // Ctrl-C (or SIGTERM) ends the run failed, its step processes killed, instead of leaving it running.
@@ -112,6 +124,7 @@ export function registerPipelineRunCommands(pipelines: Command, ctx: CliContext)
             version: ref.version,
             params: paramsOf(opts.param),
             concurrency: positiveInt(opts.concurrency, '--concurrency'),
+            maxStepsPerWorker: positiveInt(opts.maxStepsPerWorker, '--max-steps-per-worker'),
             signal: interrupt.signal,
             ...(opts.logicalDate === undefined
               ? {}
@@ -158,6 +171,11 @@ export function registerPipelineRunCommands(pipelines: Command, ctx: CliContext)
     .option('-p, --param <name=value>', 'parameter value (repeatable)', collect, [])
     .option('--no-wait', 'only queue the runs for the scheduler')
     .option('--concurrency <n>', 'most steps running at once', '8')
+    .option(
+      '--max-steps-per-worker <n>',
+      'steps of this pipeline one worker process may run one after another (1: a new process per step)',
+      String(DEFAULT_MAX_STEPS_PER_WORKER),
+    )
     .option('--json', 'print the result as JSON')
     .action(
       async (
@@ -168,6 +186,7 @@ export function registerPipelineRunCommands(pipelines: Command, ctx: CliContext)
           param?: string[];
           wait: boolean;
           concurrency: string;
+          maxStepsPerWorker: string;
           json?: boolean;
         },
       ) => {
@@ -179,6 +198,7 @@ export function registerPipelineRunCommands(pipelines: Command, ctx: CliContext)
           params: paramsOf(opts.param),
           wait: opts.wait,
           concurrency: positiveInt(opts.concurrency, '--concurrency'),
+          maxStepsPerWorker: positiveInt(opts.maxStepsPerWorker, '--max-steps-per-worker'),
         });
         if (opts.json) printJson(ctx.io, result);
         else {

@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { openStore } from '../../../kernel-lib/sdk.js';
 import { Scheduler } from '../../scheduler/scheduler.js';
 import type { CliContext } from '../main.js';
+import { DEFAULT_MAX_STEPS_PER_WORKER } from '../../runner/pool.js';
 import { positiveInt } from './pipelines-run.js';
 
 /** Registers `cellar scheduler`. */
@@ -17,6 +18,11 @@ export function registerSchedulerCommand(program: Command, ctx: CliContext): voi
     .description('run the pipeline scheduler until interrupted (cron runs, triggers, retries, recovery)')
     .option('--concurrency <n>', 'most steps running at once in the store', '8')
     .option('--pool-size <n>', 'step workers kept forked ahead of time', '2')
+    .option(
+      '--max-steps-per-worker <n>',
+      'steps of one pipeline version a worker process may run one after another (1: a new process per step)',
+      String(DEFAULT_MAX_STEPS_PER_WORKER),
+    )
     .option('--poll <ms>', 'pause between scheduling passes', '1000')
     .option('--retry-delay <ms>', 'delay before the first retry (doubles each try, with jitter)', '1000')
     .option('--max-retry-delay <ms>', 'longest delay between tries', '300000')
@@ -26,6 +32,7 @@ export function registerSchedulerCommand(program: Command, ctx: CliContext): voi
       async (opts: {
         concurrency: string;
         poolSize: string;
+        maxStepsPerWorker: string;
         poll: string;
         retryDelay: string;
         maxRetryDelay: string;
@@ -40,6 +47,7 @@ export function registerSchedulerCommand(program: Command, ctx: CliContext): voi
           store: store.embedded,
           concurrency: positiveInt(opts.concurrency, '--concurrency'),
           poolSize: positiveInt(opts.poolSize, '--pool-size'),
+          maxStepsPerWorker: positiveInt(opts.maxStepsPerWorker, '--max-steps-per-worker'),
           pollIntervalMs: positiveInt(opts.poll, '--poll'),
           retry: {
             baseDelayMs: positiveInt(opts.retryDelay, '--retry-delay'),

@@ -86,6 +86,7 @@ test('values cross step boundaries serialized, params arrive byte for byte, logs
     params: { label: HOSTILE, grid: '{"alpha":[0.1,0.5]}' },
     workerScript: workerScript(),
     logicalDate: Date.parse('2024-03-01T10:00:00Z'),
+    maxStepsPerWorker: 1, // a new process for every step (reuse is tested in reuse.test.ts)
   });
   expect(summary.run.state).toBe('success');
   expect(summary.tasks.map((t) => [t.step, t.state, t.tryNumber])).toEqual([
