@@ -2,20 +2,22 @@
  * runner/paths — where a pipeline run's files live in the store:
  *
  *   <store>/pipeline-runs/<pipeline>/<runId>/<step>/try-<n>/          committed outputs of attempt n
- *   <store>/pipeline-runs/<pipeline>/<runId>/<step>/try-<n>.result.json  how attempt n ended
  *   <store>/pipeline-runs/<pipeline>/<runId>/<step>/.try-<n>.tmp-<pid>/  outputs being written
+ *   <store>/pipeline-runs/<pipeline>/<runId>/<step>.try-<n>.result.json  how attempt n ended
  *   <store>/logs/pipelines/<pipeline>/<runId>/<step>.try-<n>.log      stdout + stderr of attempt n
  *
  * Outputs become visible only when the worker renames the finished temporary directory to `try-<n>`, so a
- * step that dies mid-write leaves nothing a downstream step could read. Every component is checked by
- * runner/ids, so no name can escape these directories.
+ * step that dies mid-write leaves nothing a downstream step could read; a step without outputs gets no
+ * directory at all (creating files is what a short step spends most of its time on). Every component is
+ * checked by runner/ids, so no name can escape these directories. Attempts recorded by earlier versions keep
+ * the paths stored with them.
  */
 import { join } from 'node:path';
 import { validatePipelineName, validateRunId, validateStepName } from './ids.js';
 
 /** The files of one attempt of one step. */
 export interface AttemptPaths {
-  /** Directory holding the committed outputs (exists only after a successful attempt). */
+  /** Directory holding the committed outputs (exists only after a successful attempt of a step with outputs). */
   outputDir: string;
   /** Prefix of the worker's temporary output directory (the worker appends `-<pid>`). */
   tmpDir: string;
@@ -44,11 +46,12 @@ export function attemptPaths(
   tryNumber: number,
 ): AttemptPaths {
   validateStepName(step);
-  const stepDir = join(runDataDir(storeRoot, pipeline, runId), step);
+  const runDir = runDataDir(storeRoot, pipeline, runId);
+  const stepDir = join(runDir, step);
   return {
     outputDir: join(stepDir, `try-${tryNumber}`),
     tmpDir: join(stepDir, `.try-${tryNumber}.tmp`),
-    resultFile: join(stepDir, `try-${tryNumber}.result.json`),
+    resultFile: join(runDir, `${step}.try-${tryNumber}.result.json`),
     logFile: join(runLogDir(storeRoot, pipeline, runId), `${step}.try-${tryNumber}.log`),
   };
 }

@@ -9,6 +9,7 @@
  * behind retires its worker: the worker exits after reporting, and the next step gets a new process.
  */
 import Module from 'node:module';
+import timers from 'node:timers';
 
 type ModuleCache = Record<string, unknown>;
 
@@ -28,6 +29,51 @@ function listenerCounts(): Map<string | symbol, number> {
   return counts;
 }
 
+type TimerFn = (...args: never[]) => NodeJS.Timeout;
+
+/**
+ * Timers created while a step runs. Unref'd timers are invisible to `process.getActiveResourcesInfo()` but
+ * would still fire during a later step, so `setTimeout` / `setInterval` (global and `node:timers`) are
+ * wrapped for the duration of the step and the timers they return are checked afterwards.
+ */
+class TimerWatch {
+  private readonly created = new Set<NodeJS.Timeout>();
+  private saved: Array<[object, 'setTimeout' | 'setInterval', TimerFn]> = [];
+
+  start(): void {
+    this.created.clear();
+    for (const host of [globalThis, timers] as Array<Record<'setTimeout' | 'setInterval', TimerFn>>) {
+      for (const name of ['setTimeout', 'setInterval'] as const) {
+        const original = host[name];
+        this.saved.push([host, name, original]);
+        const created = this.created;
+        const wrapped = function (this: unknown, ...args: never[]): NodeJS.Timeout {
+          const t = original.apply(this, args);
+          created.add(t);
+          return t;
+        };
+        host[name] = Object.assign(wrapped, original) as TimerFn;
+      }
+    }
+  }
+
+  stop(): void {
+    for (const [host, name, original] of this.saved.reverse())
+      (host as Record<string, TimerFn>)[name] = original;
+    this.saved = [];
+  }
+
+  /** Timers of the step that are still armed but do not keep the process alive. */
+  unrefedLive(): number {
+    let n = 0;
+    for (const t of this.created) {
+      const destroyed = (t as unknown as { _destroyed?: boolean })._destroyed;
+      if (destroyed === false && !t.hasRef()) n += 1;
+    }
+    return n;
+  }
+}
+
 /** What the worker process looked like before a step (see the module header). */
 export class WorkerBaseline {
   private readonly env: Record<string, string | undefined>;
@@ -36,6 +82,7 @@ export class WorkerBaseline {
   private readonly globals: Set<string | symbol>;
   private readonly listeners: Map<string | symbol, number>;
   private readonly resources: Map<string, number>;
+  private readonly timers = new TimerWatch();
 
   /** Takes the baseline now (call it while no step is running). */
   constructor() {
@@ -47,12 +94,19 @@ export class WorkerBaseline {
     this.resources = resourceCounts();
   }
 
+  /** Starts watching what the next step creates (call it just before the step runs). */
+  beginStep(): void {
+    this.timers.start();
+  }
+
   /**
    * What the step left behind that a later step could see or be disturbed by; empty when the process is as
    * clean as before the step (apart from what `restore()` puts back). Call it before `restore()`.
    */
   leftovers(): string[] {
     const found: string[] = [];
+    const unrefed = this.timers.unrefedLive();
+    if (unrefed > 0) found.push(`${unrefed} unref'd timer(s)`);
     for (const [name, n] of resourceCounts()) {
       const extra = n - (this.resources.get(name) ?? 0);
       if (extra > 0) found.push(`${extra} active ${name}`);
@@ -69,6 +123,7 @@ export class WorkerBaseline {
 
   /** Puts back the environment variables, the working directory and the module cache of the baseline. */
   restore(): void {
+    this.timers.stop();
     for (const key of Object.keys(process.env)) if (!(key in this.env)) delete process.env[key];
     for (const [key, value] of Object.entries(this.env)) {
       if (value !== undefined && process.env[key] !== value) process.env[key] = value;

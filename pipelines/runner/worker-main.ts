@@ -1,11 +1,11 @@
 /**
  * runner/worker-main — the body of a step worker process. The pool forks the worker ahead of time; it loads
  * this module, says "ready" and waits for a task over IPC. For each task:
- *   1. stdout/stderr go to the attempt's log file;
+ *   1. stdout/stderr go to the attempt's log file (created at the first byte printed);
  *   2. inputs are read from the upstream steps' committed output directories and deserialized;
  *   3. the compiled CommonJS step module's `run(ctx)` is awaited;
  *   4. each output is serialized into a temporary directory, which is renamed to `try-<n>` when complete;
- *   5. the result file is written (temp file + rename), then the result is also sent over IPC.
+ *   5. the result file (created empty when the step arrived) is written, then the result is also sent over IPC.
  * A failed step always ends its process. After a successful one the worker runs another step of the same
  * pipeline version only when the runner allows it (`reuse`) and the step left nothing behind (see
  * runner/worker-hygiene: timers, sockets, listeners and globals retire the worker; environment, working
@@ -22,11 +22,23 @@ import { WorkerBaseline } from './worker-hygiene.js';
 
 type StepModule = { run?: unknown };
 
+/** The current attempt's log: opened (created) at the first byte the step prints, not before. */
+let logFile: string | null = null;
 let logFd: number | null = null;
 const originalWrites = { stdout: process.stdout.write, stderr: process.stderr.write };
 
+function writeLog(data: string | Uint8Array): void {
+  if (logFile === null) return;
+  if (logFd === null) {
+    mkdirSync(dirname(logFile), { recursive: true });
+    logFd = openSync(logFile, 'a');
+  }
+  if (typeof data === 'string') writeSync(logFd, data);
+  else writeSync(logFd, data);
+}
+
 function log(text: string): void {
-  if (logFd !== null) writeSync(logFd, text);
+  writeLog(text);
 }
 
 /** Ends the redirection of the current step's output (closing its log). */
@@ -35,25 +47,34 @@ function endRedirect(): void {
   process.stderr.write = originalWrites.stderr;
   if (logFd !== null) closeSync(logFd);
   logFd = null;
+  logFile = null;
 }
 
 /** Sends stdout and stderr of this process (console, process.stdout.write) to the attempt's log file. */
 function redirectOutput(file: string): void {
-  mkdirSync(dirname(file), { recursive: true });
-  logFd = openSync(file, 'a');
-  const fd = logFd;
+  logFile = file;
   const write = (chunk: unknown, encoding?: unknown, cb?: unknown): boolean => {
     const done = typeof encoding === 'function' ? encoding : cb;
     const data =
       typeof chunk === 'string'
         ? Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8')
         : (chunk as Uint8Array);
-    writeSync(fd, data);
+    writeLog(data);
     if (typeof done === 'function') (done as () => void)();
     return true;
   };
   process.stdout.write = write as typeof process.stdout.write;
   process.stderr.write = write as typeof process.stderr.write;
+}
+
+/**
+ * Creates the attempt's (empty) result file: the mark that this process received the step, which a
+ * scheduler adopting the attempt relies on. It is the only file a step without outputs or printed lines
+ * creates (creating files is most of what a short step costs).
+ */
+function markStarted(task: WorkerTask): void {
+  mkdirSync(dirname(task.resultFile), { recursive: true });
+  writeFileSync(task.resultFile, '');
 }
 
 /** node_modules folders of the cellar package running this worker (`<root>/dist/cjs/pipelines/runner/worker.js`). */
@@ -113,6 +134,7 @@ async function loadInputs(task: WorkerTask): Promise<Record<string, unknown>> {
 }
 
 function writeOutputs(task: WorkerTask, values: Record<string, unknown>): StepResult['outputs'] {
+  if (task.outputs.length === 0) return []; // nothing a downstream step could read: no directory
   const tmp = `${task.tmpDir}-${process.pid}`;
   mkdirSync(tmp, { recursive: true });
   const manifest: OutputManifest = {
@@ -173,10 +195,9 @@ function finish(task: WorkerTask, result: StepResult): void {
   current.reported = true;
   if (!result.ok && result.error)
     log(`\n[cellar] step "${task.step}" failed: ${result.error.stack ?? result.error.message}\n`);
-  const tmp = `${task.resultFile}.tmp-${process.pid}`;
-  mkdirSync(dirname(task.resultFile), { recursive: true });
-  writeFileSync(tmp, JSON.stringify(result));
-  renameSync(tmp, task.resultFile);
+  // One write of a few hundred bytes into the file markStarted created: a reader sees it empty (the attempt has
+  // not ended) or whole; a process killed before it leaves it empty.
+  writeFileSync(task.resultFile, JSON.stringify(result));
   process.off('uncaughtException', current.onError);
   process.off('unhandledRejection', current.onError);
   const leftovers = result.ok && task.reuse && baseline ? baseline.leftovers() : [];
@@ -196,6 +217,7 @@ function finish(task: WorkerTask, result: StepResult): void {
   process.send!({ type: 'result', result, reusable: true });
 }
 async function runTask(task: WorkerTask): Promise<void> {
+  markStarted(task);
   redirectOutput(task.logFile);
   Object.assign(process.env, task.env);
   const startedAt = Date.now();
@@ -203,6 +225,7 @@ async function runTask(task: WorkerTask): Promise<void> {
   const fail = (e: unknown): void =>
     finish(task, { ...base, ok: false, error: errorInfo(e), endedAt: Date.now() });
   current = { task, reported: false, onError: fail };
+  baseline?.beginStep();
   process.on('uncaughtException', fail);
   process.on('unhandledRejection', fail);
   try {

@@ -154,9 +154,10 @@ export async function watchAdoptedAttempt(
           exitCode: null,
           signal: null,
         };
-      // The worker opens the attempt's log as soon as it receives the step: no log, the step never began
-      // (its scheduler stopped between recording the attempt and handing the step over).
-      if (!existsSync(attempt.logPath)) {
+      // The worker creates the attempt's result file (empty) as soon as it receives the step (workers of
+      // earlier versions opened the log instead): neither file, the step never began (its scheduler stopped
+      // between recording the attempt and handing the step over).
+      if (!existsSync(attempt.resultPath) && !existsSync(attempt.logPath)) {
         return {
           ok: false,
           error: 'the step never started: its scheduler stopped before handing it over',

@@ -177,13 +177,13 @@ export class Scheduler {
    * process's own transitions (it is the only writer of a run it drives): re-reading every task of a wide
    * run after each step would cost O(steps²).
    */
-  private tasksOf(runId: string): TaskInstanceRow[] {
+  private tasksOf(runId: string): Map<string, TaskInstanceRow> {
     let cached = this.taskCache.get(runId);
     if (!cached) {
       cached = new Map(this.state.tasks(runId).map((t) => [t.step, t]));
       this.taskCache.set(runId, cached);
     }
-    return [...cached.values()];
+    return cached;
   }
 
   /** Re-reads one task instance after a transition changed it. */
@@ -347,7 +347,7 @@ export class Scheduler {
       this.launch(run, version, t.step);
     }
     if (!this.stopping) this.armRetryTimer(runId, tasks);
-    if (!tasks.every((t) => FINISHED_TASK_STATES.has(t.state))) return;
+    for (const t of tasks.values()) if (!FINISHED_TASK_STATES.has(t.state)) return;
     const after = finishRunIfDone(this.ctx, runId);
     if (after.state === 'success' || after.state === 'failed') {
       this.log(`run ${runId} ${after.state}`);
@@ -357,12 +357,14 @@ export class Scheduler {
     }
   }
 
-  private armRetryTimer(runId: string, tasks: TaskInstanceRow[]): void {
-    const due = tasks
-      .filter((t) => t.state === 'up_for_retry' && t.nextTryAt !== null)
-      .map((t) => t.nextTryAt!);
-    if (due.length === 0 || this.retryTimers.has(runId)) return;
-    const wait = Math.max(0, Math.min(...due) - Date.now()) + 1;
+  private armRetryTimer(runId: string, tasks: ReadonlyMap<string, TaskInstanceRow>): void {
+    if (this.retryTimers.has(runId)) return;
+    let first = Infinity;
+    for (const t of tasks.values()) {
+      if (t.state === 'up_for_retry' && t.nextTryAt !== null) first = Math.min(first, t.nextTryAt);
+    }
+    if (first === Infinity) return;
+    const wait = Math.max(0, first - Date.now()) + 1;
     this.retryTimers.set(
       runId,
       setTimeout(() => {

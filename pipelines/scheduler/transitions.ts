@@ -94,19 +94,23 @@ export function startRun(
 /**
  * Applies trigger rules to the queued tasks of a running run (writing upstream_failed / skipped until nothing
  * changes) and returns the steps that may start now: queued ones whose rule says run, and up_for_retry
- * ones whose retry time has come. `rows` (the run's task instances, read by the caller) are updated in place.
+ * ones whose retry time has come. `rows` (the run's task instances, read by the caller, as a list or by step)
+ * are updated in place.
  */
 export function settleTriggers(
   ctx: DriverContext,
   run: PipelineRunRow,
   spec: PipelineSpec,
-  rows: TaskInstanceRow[] = ctx.state.tasks(run.runId),
+  rows: TaskInstanceRow[] | ReadonlyMap<string, TaskInstanceRow> = ctx.state.tasks(run.runId),
 ): TaskInstanceRow[] {
-  const tasks = new Map(rows.map((t) => [t.step, t]));
+  const tasks = rows instanceof Map ? rows : new Map((rows as TaskInstanceRow[]).map((t) => [t.step, t]));
   const changes: Array<[string, TaskState]> = [];
+  // Decisions of the last pass: it changed nothing, so they hold for the final states.
+  let runnable: TaskInstanceRow[] = [];
   let changed = true;
   while (changed) {
     changed = false;
+    runnable = [];
     for (const s of spec.steps) {
       const t = tasks.get(s.name);
       if (!t || t.state !== 'queued') continue;
@@ -118,7 +122,7 @@ export function settleTriggers(
         t.state = decision;
         changes.push([s.name, decision]);
         changed = true;
-      }
+      } else if (decision === 'run') runnable.push(t);
     }
   }
   if (changes.length > 0) {
@@ -132,15 +136,15 @@ export function settleTriggers(
   }
   const now = ctx.now();
   const ready: TaskInstanceRow[] = [];
+  let next = 0;
+  // In spec order, as before: retries that are due and runnable queued tasks interleaved.
   for (const s of spec.steps) {
     const t = tasks.get(s.name)!;
     if (t.state === 'up_for_retry' && (t.nextTryAt ?? 0) <= now) ready.push(t);
-    if (t.state !== 'queued') continue;
-    const decision = decideTrigger(
-      s.triggerRule,
-      s.upstream.map((u) => tasks.get(u)?.state ?? 'success'),
-    );
-    if (decision === 'run') ready.push(t);
+    else if (next < runnable.length && runnable[next] === t) {
+      ready.push(t);
+      next += 1;
+    }
   }
   return ready;
 }

@@ -67,6 +67,11 @@ test('a reused worker gives each step fresh module state, environment and workin
 
 test.each([
   ['a timer still armed', 'setInterval(() => undefined, 60_000); return {};', 'active Timeout'],
+  [
+    "an unref'd timer",
+    "setInterval(() => undefined, 60_000).unref(); require('timers').setTimeout(() => undefined, 60_000).unref(); return {};",
+    "2 unref'd timer(s)",
+  ],
   ['a new global', 'globalThis.leftBehind = 42; return {};', 'globals leftBehind'],
   ['a process listener', "process.on('SIGUSR2', () => undefined); return {};", "process 'SIGUSR2' listener"],
 ])('a step that leaves %s retires its worker; the next step gets a new process', async (_what, body, why) => {
