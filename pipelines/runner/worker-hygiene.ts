@@ -3,7 +3,7 @@
  * the second seeing anything of the first (the way a Celery prefork worker runs task after task, but
  * stricter). Before each step the worker takes a `WorkerBaseline`; after it, `leftovers()` lists what the
  * step left running or changed at process level — timers, sockets, child processes, process listeners,
- * globals, an exit code — and `restore()` puts back the environment, the working directory and the module
+ * globals, patched built-ins (`Array.prototype.x = …`, `Math.random = …`), an exit code — and `restore()` puts back the environment, the working directory and the module
  * cache (every JavaScript module the step loaded is dropped, so the next step gets fresh instances with
  * fresh module state; native addons stay loaded, as Node cannot unload them). A step that leaves anything
  * behind retires its worker: the worker exits after reporting, and the next step gets a new process.
@@ -74,6 +74,62 @@ class TimerWatch {
   }
 }
 
+/** Built-in objects whose properties a step could patch for every later step (`Array.prototype.sum = …`). */
+function builtins(): Array<[string, object]> {
+  const ctors: Array<[string, object]> = Object.entries({
+    Object,
+    Function,
+    Array,
+    String,
+    Number,
+    Boolean,
+    Symbol,
+    BigInt,
+    Date,
+    RegExp,
+    Error,
+    TypeError,
+    RangeError,
+    Map,
+    Set,
+    WeakMap,
+    WeakSet,
+    Promise,
+    ArrayBuffer,
+    DataView,
+    Uint8Array,
+    Float64Array,
+    Float32Array,
+    Int32Array,
+    TypedArray: Object.getPrototypeOf(Uint8Array) as object,
+    Buffer,
+  });
+  const all: Array<[string, object]> = [['globalThis', globalThis]];
+  for (const [name, ctor] of ctors) {
+    all.push([name, ctor]);
+    const proto = (ctor as { prototype?: unknown }).prototype;
+    if (proto && typeof proto === 'object') all.push([`${name}.prototype`, proto]);
+  }
+  all.push(['Math', Math], ['JSON', JSON], ['Reflect', Reflect], ['console', console]);
+  return all;
+}
+
+/** Own properties of an object: data properties by value, accessors only by presence. */
+function propertyValues(o: object): Map<string | symbol, unknown> {
+  const values = new Map<string | symbol, unknown>();
+  for (const key of Reflect.ownKeys(o)) {
+    const d = Object.getOwnPropertyDescriptor(o, key);
+    values.set(key, d && 'value' in d ? d.value : ACCESSOR);
+  }
+  return values;
+}
+const ACCESSOR = Symbol('accessor');
+
+/** Globals Node itself installs on first use of a built-in (the first `fetch` sets undici's dispatcher). */
+function nodeInternalGlobal(key: string | symbol): boolean {
+  return typeof key === 'symbol' && (key.description ?? '').startsWith('undici.');
+}
+
 /** What the worker process looked like before a step (see the module header). */
 export class WorkerBaseline {
   private readonly env: Record<string, string | undefined>;
@@ -82,6 +138,7 @@ export class WorkerBaseline {
   private readonly globals: Set<string | symbol>;
   private readonly listeners: Map<string | symbol, number>;
   private readonly resources: Map<string, number>;
+  private readonly builtins: Array<[string, object, Map<string | symbol, unknown>]>;
   private readonly timers = new TimerWatch();
 
   /** Takes the baseline now (call it while no step is running). */
@@ -92,6 +149,22 @@ export class WorkerBaseline {
     this.globals = new Set(Reflect.ownKeys(globalThis));
     this.listeners = listenerCounts();
     this.resources = resourceCounts();
+    this.builtins = builtins().map(([name, o]) => [name, o, propertyValues(o)]);
+  }
+
+  /** Built-in properties the step added, removed or replaced (new globals are listed separately). */
+  private patchedBuiltins(): string[] {
+    const changed: string[] = [];
+    for (const [name, o, before] of this.builtins) {
+      const now = propertyValues(o);
+      for (const [key, value] of now) {
+        const was = before.get(key);
+        if (!before.has(key) ? name !== 'globalThis' : was !== ACCESSOR && !Object.is(was, value))
+          changed.push(`${name}.${String(key)}`);
+      }
+      for (const key of before.keys()) if (!now.has(key)) changed.push(`${name}.${String(key)} (deleted)`);
+    }
+    return changed;
   }
 
   /** Starts watching what the next step creates (call it just before the step runs). */
@@ -106,6 +179,7 @@ export class WorkerBaseline {
   leftovers(): string[] {
     const found: string[] = [];
     const unrefed = this.timers.unrefedLive();
+    this.timers.stop(); // puts back the real setTimeout / setInterval before built-ins are compared
     if (unrefed > 0) found.push(`${unrefed} unref'd timer(s)`);
     for (const [name, n] of resourceCounts()) {
       const extra = n - (this.resources.get(name) ?? 0);
@@ -115,8 +189,10 @@ export class WorkerBaseline {
       const extra = n - (this.listeners.get(name) ?? 0);
       if (extra > 0) found.push(`${extra} process '${String(name)}' listener(s)`);
     }
-    const globals = Reflect.ownKeys(globalThis).filter((k) => !this.globals.has(k));
+    const globals = Reflect.ownKeys(globalThis).filter((k) => !this.globals.has(k) && !nodeInternalGlobal(k));
     if (globals.length > 0) found.push(`globals ${globals.map(String).join(', ')}`);
+    const patched = this.patchedBuiltins();
+    if (patched.length > 0) found.push(`patched built-ins ${patched.slice(0, 5).join(', ')}`);
     if (process.exitCode !== undefined && process.exitCode !== 0) found.push('an exit code');
     return found;
   }

@@ -72,6 +72,12 @@ test.each([
     "setInterval(() => undefined, 60_000).unref(); require('timers').setTimeout(() => undefined, 60_000).unref(); return {};",
     "2 unref'd timer(s)",
   ],
+  [
+    'a patched prototype',
+    'Array.prototype.total = function () { return 1; }; return {};',
+    'Array.prototype.total',
+  ],
+  ['a replaced built-in', 'Math.random = () => 4; return {};', 'patched built-ins Math.random'],
   ['a new global', 'globalThis.leftBehind = 42; return {};', 'globals leftBehind'],
   ['a process listener', "process.on('SIGUSR2', () => undefined); return {};", "process 'SIGUSR2' listener"],
 ])('a step that leaves %s retires its worker; the next step gets a new process', async (_what, body, why) => {
