@@ -114,16 +114,21 @@ function builtins(): Array<[string, object]> {
   return all;
 }
 
-/** Own properties of an object: data properties by value, accessors only by presence. */
-function propertyValues(o: object): Map<string | symbol, unknown> {
-  const values = new Map<string | symbol, unknown>();
-  for (const key of Reflect.ownKeys(o)) {
-    const d = Object.getOwnPropertyDescriptor(o, key);
-    values.set(key, d && 'value' in d ? d.value : ACCESSOR);
-  }
-  return values;
+/** An object's own keys, and the values of its data properties (accessors are not called). */
+interface PropertySnapshot {
+  keys: Set<string | symbol>;
+  data: Array<[string | symbol, unknown]>;
 }
-const ACCESSOR = Symbol('accessor');
+
+function snapshot(o: object): PropertySnapshot {
+  const keys = new Set(Reflect.ownKeys(o));
+  const data: Array<[string | symbol, unknown]> = [];
+  for (const key of keys) {
+    const d = Object.getOwnPropertyDescriptor(o, key);
+    if (d && 'value' in d) data.push([key, d.value]);
+  }
+  return { keys, data };
+}
 
 /** Globals Node itself installs on first use of a built-in (the first `fetch` sets undici's dispatcher). */
 function nodeInternalGlobal(key: string | symbol): boolean {
@@ -138,7 +143,7 @@ export class WorkerBaseline {
   private readonly globals: Set<string | symbol>;
   private readonly listeners: Map<string | symbol, number>;
   private readonly resources: Map<string, number>;
-  private readonly builtins: Array<[string, object, Map<string | symbol, unknown>]>;
+  private readonly builtins: Array<[string, object, PropertySnapshot]>;
   private readonly timers = new TimerWatch();
 
   /** Takes the baseline now (call it while no step is running). */
@@ -149,20 +154,23 @@ export class WorkerBaseline {
     this.globals = new Set(Reflect.ownKeys(globalThis));
     this.listeners = listenerCounts();
     this.resources = resourceCounts();
-    this.builtins = builtins().map(([name, o]) => [name, o, propertyValues(o)]);
+    this.builtins = builtins().map(([name, o]) => [name, o, snapshot(o)]);
   }
 
   /** Built-in properties the step added, removed or replaced (new globals are listed separately). */
   private patchedBuiltins(): string[] {
     const changed: string[] = [];
     for (const [name, o, before] of this.builtins) {
-      const now = propertyValues(o);
-      for (const [key, value] of now) {
-        const was = before.get(key);
-        if (!before.has(key) ? name !== 'globalThis' : was !== ACCESSOR && !Object.is(was, value))
-          changed.push(`${name}.${String(key)}`);
+      const o2 = o as Record<string | symbol, unknown>;
+      for (const [key, value] of before.data) {
+        if (!Object.is(o2[key], value)) changed.push(`${name}.${String(key)}`);
       }
-      for (const key of before.keys()) if (!now.has(key)) changed.push(`${name}.${String(key)} (deleted)`);
+      const now = Reflect.ownKeys(o);
+      if (now.length === before.keys.size && now.every((k) => before.keys.has(k))) continue;
+      for (const key of now) {
+        if (!before.keys.has(key) && name !== 'globalThis') changed.push(`${name}.${String(key)}`);
+      }
+      for (const key of before.keys) if (!now.includes(key)) changed.push(`${name}.${String(key)} (deleted)`);
     }
     return changed;
   }
