@@ -182,30 +182,54 @@ function errorInfo(e: unknown): NonNullable<StepResult['error']> {
   return { message: String(e) };
 }
 
-/** The task being run, and whether it has been reported (a step's stray rejection may come late). */
-let current: { task: WorkerTask; reported: boolean; onError: (e: unknown) => void } | null = null;
+/** The task being run; `reported` once its result is written; `stray` when it threw after that. */
+let current: { task: WorkerTask; reported: boolean; stray: boolean; onError: (e: unknown) => void } | null =
+  null;
 let baseline: WorkerBaseline | null = null;
 
 /**
- * Writes the result file atomically, then either reports and waits for the next task (a clean success the
- * runner allows to reuse this process) or reports and exits.
+ * Records how the step ended (the result file, then IPC), then either exits or, after a clean success the
+ * runner allows to reuse this process, waits for the next task.
  */
 function finish(task: WorkerTask, result: StepResult): void {
-  if (!current || current.task !== task || current.reported) return;
+  if (!current || current.task !== task) return;
+  if (current.reported) {
+    current.stray = true; // an error after the step reported success: this process is not reused
+    return;
+  }
   current.reported = true;
   if (!result.ok && result.error)
     log(`\n[cellar] step "${task.step}" failed: ${result.error.stack ?? result.error.message}\n`);
   // One write of a few hundred bytes into the file markStarted created: a reader sees it empty (the attempt has
   // not ended) or whole; a process killed before it leaves it empty.
   writeFileSync(task.resultFile, JSON.stringify(result));
-  process.off('uncaughtException', current.onError);
-  process.off('unhandledRejection', current.onError);
-  const leftovers = result.ok && task.reuse && baseline ? baseline.leftovers() : [];
+  if (result.ok && task.reuse === true && baseline !== null && process.connected) {
+    // Let what the step left in the microtask queue run before looking for leftovers.
+    setImmediate(() => settleReusable(result));
+    return;
+  }
+  report(result, false);
+}
+
+/** Decides whether this process may run another step, and reports the result saying so. */
+function settleReusable(result: StepResult): void {
+  unlisten();
+  const leftovers = baseline!.leftovers();
+  if (current!.stray) leftovers.push('an error thrown after it had ended');
   if (leftovers.length > 0)
     log(`[cellar] this worker process is not reused: the step left ${leftovers.join(', ')}\n`);
+  report(result, leftovers.length === 0 && process.connected);
+}
+
+/** Removes this step's error listeners (they were added by runTask). */
+function unlisten(): void {
+  process.off('uncaughtException', current!.onError);
+  process.off('unhandledRejection', current!.onError);
+}
+
+function report(result: StepResult, reusable: boolean): void {
+  unlisten();
   endRedirect();
-  const reusable =
-    result.ok && task.reuse === true && leftovers.length === 0 && baseline !== null && process.connected;
   const exit = (): never => process.exit(result.ok ? 0 : 1);
   if (!(process.connected && process.send)) exit();
   if (!reusable) {
@@ -216,6 +240,7 @@ function finish(task: WorkerTask, result: StepResult): void {
   current = null;
   process.send!({ type: 'result', result, reusable: true });
 }
+
 async function runTask(task: WorkerTask): Promise<void> {
   markStarted(task);
   redirectOutput(task.logFile);
@@ -224,7 +249,7 @@ async function runTask(task: WorkerTask): Promise<void> {
   const base = { pid: process.pid, startedAt, metrics: {}, outputs: [] };
   const fail = (e: unknown): void =>
     finish(task, { ...base, ok: false, error: errorInfo(e), endedAt: Date.now() });
-  current = { task, reported: false, onError: fail };
+  current = { task, reported: false, stray: false, onError: fail };
   baseline?.beginStep();
   process.on('uncaughtException', fail);
   process.on('unhandledRejection', fail);

@@ -78,6 +78,11 @@ test.each([
     'Array.prototype.total',
   ],
   ['a replaced built-in', 'Math.random = () => 4; return {};', 'patched built-ins Math.random'],
+  [
+    'a global set after it returned',
+    'Promise.resolve().then(() => Promise.resolve()).then(() => { globalThis.leftBehind = 1; }); return {};',
+    'globals leftBehind',
+  ],
   ['a new global', 'globalThis.leftBehind = 42; return {};', 'globals leftBehind'],
   ['a process listener', "process.on('SIGUSR2', () => undefined); return {};", "process 'SIGUSR2' listener"],
 ])('a step that leaves %s retires its worker; the next step gets a new process', async (_what, body, why) => {
