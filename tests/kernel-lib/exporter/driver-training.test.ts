@@ -22,7 +22,7 @@ import { cleanupTmp, makeTmp, REPO_ROOT } from '../../helpers/tmp.js';
 // The notebook imports `driverTrainingData` and the rest from the package's main export.
 jest.mock('cellar', () => jest.requireActual('../../../kernel-lib/index.js'), { virtual: true });
 
-const NOTEBOOK = join(REPO_ROOT, 'tests', 'fixtures', 'notebooks', 'driver-training.ipynb');
+const NOTEBOOK = join(REPO_ROOT, 'notebooks', 'driver-training.ipynb');
 
 afterEach(() => {
   jest.restoreAllMocks();

@@ -15,7 +15,7 @@ import {
 } from '../../helpers/jupyter.js';
 import { cleanupTmp, makeTmp, REPO_ROOT } from '../../helpers/tmp.js';
 
-const NOTEBOOK = join(REPO_ROOT, 'tests', 'fixtures', 'notebooks', 'driver-training.ipynb');
+const NOTEBOOK = join(REPO_ROOT, 'notebooks', 'driver-training.ipynb');
 const BIN = join(REPO_ROOT, 'bin', 'cellar.cjs');
 afterAll(cleanupTmp);
 
