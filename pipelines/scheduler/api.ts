@@ -213,7 +213,7 @@ export function triggerPipeline(opts: {
 export interface BackfillOptions extends ExecOptions {
   store: StoreArg;
   name: string;
-  /** Every data interval lying inside [from, to] gets a run. */
+  /** Every logical date of the schedule in [from, to] (both inclusive, as Airflow's backfill) gets a run. */
   from: number;
   to: number;
   params?: Record<string, unknown>;
@@ -230,12 +230,12 @@ export interface BackfillResult {
 }
 
 /**
- * Creates one run per data interval of the pipeline's schedule inside [from, to] (skipping logical dates that
- * already have a run), then runs them here respecting maxActiveRuns, or leaves them queued (`wait: false`).
+ * Creates one run per logical date of the pipeline's schedule in [from, to], both inclusive, each covering the
+ * interval that starts there (skipping logical dates that already have a run), then runs them here respecting maxActiveRuns, or leaves them queued (`wait: false`).
  *
  * @throws CellarError INVALID_PARAMETER (no or invalid schedule, empty or huge range, bad params) before anything is stored.
  * @example
- * await backfillPipeline({ store: '.cellar', name: 'hourly', from: Date.parse('2024-01-01T00:00Z'), to: Date.parse('2024-01-02T00:00Z') })
+ * await backfillPipeline({ store: '.cellar', name: 'hourly', from: Date.parse('2024-01-01T00:00Z'), to: Date.parse('2024-01-01T23:00Z') }) // 24 runs
  */
 export async function backfillPipeline(opts: BackfillOptions): Promise<BackfillResult> {
   const backend = backendOf(opts.store);

@@ -85,19 +85,23 @@ export function latestCompleteInterval(expr: string, now: number): DataInterval 
 }
 
 /**
- * The intervals lying entirely inside [from, to] (what `backfill --from --to` runs), at most `limit` of them.
+ * The intervals whose logical date (start) lies in [from, to], both inclusive — what `backfill --from --to`
+ * runs, like Airflow's backfill (`-s 2024-01-01 -e 2024-01-03` on `@daily` gives the runs of the 1st, 2nd
+ * and 3rd, the last covering [3rd, 4th)) — at most `limit` of them.
  *
- * @throws CellarError INVALID_PARAMETER when `to` is not after `from`, or the range holds more than `limit` intervals.
+ * @throws CellarError INVALID_PARAMETER when `to` is before `from`, or the range holds more than `limit` intervals.
  */
 export function intervalsWithin(expr: string, from: number, to: number, limit = 10_000): DataInterval[] {
-  if (!(to > from)) {
-    throw new CellarError('INVALID_PARAMETER', `The backfill range is empty: --to must be after --from.`);
+  if (!(to >= from)) {
+    throw new CellarError(
+      'INVALID_PARAMETER',
+      `The backfill range is empty: --to must not be before --from.`,
+    );
   }
   const out: DataInterval[] = [];
   let start = firstFireAtOrAfter(expr, from);
-  while (true) {
+  while (start <= to) {
     const end = nextFireAfter(expr, start);
-    if (end > to) break;
     if (out.length >= limit) {
       throw new CellarError(
         'INVALID_PARAMETER',

@@ -164,7 +164,9 @@ export function registerPipelineRunCommands(pipelines: Command, ctx: CliContext)
 
   pipelines
     .command('backfill')
-    .description('create (and by default run) one run per data interval inside [--from, --to]')
+    .description(
+      'create (and by default run) one run per logical date of the schedule in [--from, --to], both inclusive (as Airflow)',
+    )
     .argument('<pipeline>', 'pipeline name')
     .requiredOption('--from <iso>', 'start of the range (ISO-8601 with a zone, or a date)')
     .requiredOption('--to <iso>', 'end of the range')

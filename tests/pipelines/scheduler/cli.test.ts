@@ -122,7 +122,7 @@ test('trigger, scheduler --once, runs, logs, pause and unpause', async () => {
   expect((await cellar('--store', root, 'pipelines', 'pause', 'nope')).code).toBe(EXIT.NOT_FOUND);
 });
 
-test('backfill queues one run per interval; an invalid schedule is refused', async () => {
+test('backfill queues one run per logical date in [--from, --to]; an invalid schedule is refused', async () => {
   const root = makeStore();
   twoSteps(root, 'hourly', '0 */12 * * *');
   twoSteps(root, 'broken', '61 * * * *');
@@ -171,6 +171,7 @@ test('backfill queues one run per interval; an invalid schedule is refused', asy
   expect(runs.map((r) => [new Date(r.logicalDate).toISOString(), r.state])).toEqual([
     ['2024-01-01T00:00:00.000Z', 'queued'],
     ['2024-01-01T12:00:00.000Z', 'queued'],
+    ['2024-01-02T00:00:00.000Z', 'queued'],
   ]);
 });
 

@@ -67,13 +67,23 @@ test('data intervals: the run for [start, end) starts at end; its logical date i
   });
 });
 
-test('backfill ranges hold the intervals lying entirely inside [from, to]', () => {
+test('backfill ranges hold the intervals whose logical date is in [from, to], both ends inclusive (Airflow)', () => {
   const iv = intervalsWithin('0 */6 * * *', t('2024-01-01T01:00:00Z'), t('2024-01-02T00:00:00Z'));
-  expect(iv.map((i) => new Date(i.start).toISOString())).toEqual([
-    '2024-01-01T06:00:00.000Z',
-    '2024-01-01T12:00:00.000Z',
-    '2024-01-01T18:00:00.000Z',
+  expect(iv.map((i) => [new Date(i.start).toISOString(), new Date(i.end).toISOString()])).toEqual([
+    ['2024-01-01T06:00:00.000Z', '2024-01-01T12:00:00.000Z'],
+    ['2024-01-01T12:00:00.000Z', '2024-01-01T18:00:00.000Z'],
+    ['2024-01-01T18:00:00.000Z', '2024-01-02T00:00:00.000Z'],
+    ['2024-01-02T00:00:00.000Z', '2024-01-02T06:00:00.000Z'],
   ]);
+  // airflow dags backfill -s 2024-01-01 -e 2024-01-03 on @daily: the runs of the 1st, 2nd and 3rd
+  const daily = intervalsWithin('@daily', t('2024-01-01T00:00:00Z'), t('2024-01-03T00:00:00Z'));
+  expect(daily.map((i) => new Date(i.start).toISOString().slice(0, 10))).toEqual([
+    '2024-01-01',
+    '2024-01-02',
+    '2024-01-03',
+  ]);
+  expect(intervalsWithin('@daily', t('2024-01-01T00:00:00Z'), t('2024-01-01T00:00:00Z'))).toHaveLength(1);
+  expect(intervalsWithin('@daily', t('2024-01-01T01:00:00Z'), t('2024-01-01T02:00:00Z'))).toHaveLength(0);
   expect(() => intervalsWithin('@daily', 10, 5)).toThrow(CellarError);
   expect(() => intervalsWithin('* * * * *', 0, t('2030-01-01T00:00:00Z'), 100)).toThrow(/more than 100/);
 });

@@ -226,7 +226,7 @@ test('a failed try is retried at the time the backoff policy gives', async () =>
   expect(task.nextTryAt! - attempt!.endedAt!).toBeLessThanOrEqual(60_000);
 });
 
-test('backfill runs each interval in the range once; bad input changes nothing', async () => {
+test('backfill runs each logical date in the range once (both ends inclusive); bad input changes nothing', async () => {
   const root = makeStore();
   writePipeline(root, {
     name: 'daily',
@@ -266,15 +266,20 @@ test('backfill runs each interval in the range once; bad input changes nothing',
     to: T('2024-01-04T00:00:00Z'),
     workerScript: workerScript(),
   };
-  const first = await backfillPipeline({ ...opts, to: T('2024-01-03T00:00:00Z') });
+  const first = await backfillPipeline({ ...opts, to: T('2024-01-02T00:00:00Z') });
   expect(first.runs.map((r) => [r.runType, new Date(r.logicalDate).toISOString(), r.state])).toEqual([
     ['backfill', '2024-01-01T00:00:00.000Z', 'success'],
     ['backfill', '2024-01-02T00:00:00.000Z', 'success'],
   ]);
   const second = await backfillPipeline(opts);
   expect(second.existing).toHaveLength(2);
-  expect(second.runs.map((r) => new Date(r.intervalEnd).toISOString())).toEqual(['2024-01-04T00:00:00.000Z']);
-  expect(count()).toBe(3);
+  expect(
+    second.runs.map((r) => [r.intervalStart, r.intervalEnd].map((x) => new Date(x).toISOString())),
+  ).toEqual([
+    ['2024-01-03T00:00:00.000Z', '2024-01-04T00:00:00.000Z'],
+    ['2024-01-04T00:00:00.000Z', '2024-01-05T00:00:00.000Z'],
+  ]);
+  expect(count()).toBe(4);
   const state = new SchedulerState(db);
   expect(state.listRuns().every((r) => r.state === 'success')).toBe(true);
 });
