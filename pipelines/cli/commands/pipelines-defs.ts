@@ -4,8 +4,6 @@
  * itself is created in main.ts; the runner's commands (`run`, `backfill`, …) are added to the same group
  * by their own module.
  */
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { dirname, join, basename } from 'node:path';
 import type { Command } from 'commander';
 import {
   diffPipelineVersions,
@@ -17,6 +15,7 @@ import {
 } from '../../../kernel-lib/exporter/index.js';
 import { parseDuration } from '../../../kernel-lib/exporter/tags.js';
 import { CellarError } from '../../../kernel-lib/errors.js';
+import { writeFileAtomic } from '../../../kernel-lib/data/io.js';
 import { airflowDag } from '../../airflow/export.js';
 import type { CliContext } from '../main.js';
 import { printFields, printJson, printTable } from '../output.js';
@@ -62,24 +61,6 @@ function printDiff(ctx: CliContext, d: PipelineDiff): void {
   for (const s of d.steps.removed) ctx.io.out(`  - step ${s}\n`);
   for (const s of d.steps.changed) ctx.io.out(`  ~ step ${s.name}: ${s.fields.join(', ')}\n`);
   for (const s of d.steps.changed) if (s.sourceDiff !== '') ctx.io.out('\n' + safeText(s.sourceDiff));
-}
-
-/** Writes a file atomically (temp file in the same folder, fsync, rename). */
-function writeAtomically(path: string, text: string): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  try {
-    const fd = openSync(tmp, 'w', 0o644);
-    try {
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw new CellarError('INVALID_PATH', `Cannot write ${path}: ${(e as Error).message}`);
-  }
 }
 
 /**
@@ -213,7 +194,7 @@ export function registerPipelineDefinitionCommands(pipelines: Command, ctx: CliC
           ...(maxRetryDelayMs === undefined ? {} : { maxRetryDelayMs }),
         });
         if (opts.out === undefined) return ctx.io.out(text);
-        writeAtomically(opts.out, text);
+        writeFileAtomic(opts.out, text);
         ctx.io.out(`Wrote the Airflow DAG of ${v.name}@${v.version} to ${opts.out}\n`);
       },
     );
