@@ -231,7 +231,7 @@ test('trigger and pause are UNSUPPORTED without a scheduler and delegated with o
 test('without a plugged-in scheduler, the cellar command triggers, pauses and lists runs of a real pipeline', async () => {
   setBridgeExporter(undefined);
   const { exportNotebook } = await import('../../../kernel-lib/exporter/index.js');
-  const fixture = join(REPO_ROOT, 'tests', 'fixtures', 'notebooks', 'driver-training.ipynb');
+  const fixture = join(REPO_ROOT, 'notebooks', 'driver-training.ipynb');
   await exportNotebook({ notebook: fixture, name: 'driver', store: getStore() });
   const triggered = await ok<{ name: string; runId: string }>('triggerPipeline', {
     name: 'driver',
