@@ -2,12 +2,15 @@
 
 Debian's pandas 1.5 has no Parquet engine (no pyarrow), so the bench hands over raw little-endian arrays
 (numpy.fromfile). Loading them is not timed; the timed part is what a pandas user must do: sort both frames
-on the time column, then merge_asof(by=driver_id, direction="backward", exact matches allowed).
+on the time column, then merge_asof(by=driver_id, direction="backward", exact matches allowed). Like the
+other contenders, the same join first runs BENCH_WARMUP times (default 2), untimed, on the warm-up data set
+in <dir>/warmup when it exists.
 
 Usage: /usr/bin/python3 bench/pandas_merge_asof.py <dir> <entity_rows> <feature_rows> [out_dir]
 Prints one JSON line: {"seconds": ..., "max_rss_mb": ...}. With out_dir, writes the joined feature
 columns in entity row order (float64, NaN for no match) for the bench to compare.
 """
+import gc
 import json
 import os
 import resource
@@ -18,21 +21,20 @@ import numpy as np
 import pandas as pd
 
 
-def load(path, dtype, n):
+def load(path, dtype, n=None):
     values = np.fromfile(path, dtype=dtype)
-    if values.shape[0] != n:
+    if n is not None and values.shape[0] != n:
         raise SystemExit(f"{path}: expected {n} values, found {values.shape[0]}")
     return values
 
 
-def main():
-    directory, n_e, n_f = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    out_dir = sys.argv[4] if len(sys.argv) > 4 else None
+def frames(directory, n_e=None, n_f=None):
     p = lambda name: os.path.join(directory, name)
+    driver_id = load(p("e_driver_id.bin"), "<i8", n_e)
     entities = pd.DataFrame(
         {
-            "rid": np.arange(n_e, dtype=np.int64),
-            "driver_id": load(p("e_driver_id.bin"), "<i8", n_e),
+            "rid": np.arange(driver_id.shape[0], dtype=np.int64),
+            "driver_id": driver_id,
             "event_timestamp": load(p("e_ts.bin"), "<i8", n_e),
         }
     )
@@ -45,10 +47,13 @@ def main():
             "avg_daily_trips": load(p("f_avg_daily_trips.bin"), "<f8", n_f),
         }
     )
-    start = time.perf_counter()
+    return entities, features
+
+
+def asof_join(entities, features):
     left = entities.sort_values("event_timestamp", kind="stable")
     right = features.sort_values("ts", kind="stable")
-    joined = pd.merge_asof(
+    return pd.merge_asof(
         left,
         right,
         left_on="event_timestamp",
@@ -57,12 +62,36 @@ def main():
         direction="backward",
         allow_exact_matches=True,
     )
+
+
+def main():
+    directory, n_e, n_f = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    out_dir = sys.argv[4] if len(sys.argv) > 4 else None
+    warmup = os.path.join(directory, "warmup")
+    warmups = int(os.environ.get("BENCH_WARMUP", "2"))
+    if warmups > 0 and os.path.isdir(warmup):
+        for _ in range(warmups):
+            asof_join(*frames(warmup))
+        reset_peak_rss()
+    entities, features = frames(directory, n_e, n_f)
+    start = time.perf_counter()
+    joined = asof_join(entities, features)
     seconds = time.perf_counter() - start
     if out_dir:
         ordered = joined.sort_values("rid")
         for col in ("conv_rate", "acc_rate", "avg_daily_trips"):
             ordered[col].to_numpy(dtype="<f8").tofile(os.path.join(out_dir, f"pandas_{col}.bin"))
     print(json.dumps({"seconds": seconds, "max_rss_mb": peak_rss_mb()}))
+
+
+def reset_peak_rss():
+    # Linux: VmHWM restarts from the current RSS, so the peak is the timed run's own.
+    gc.collect()
+    try:
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")
+    except OSError:
+        pass
 
 
 def peak_rss_mb():

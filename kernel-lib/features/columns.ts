@@ -4,7 +4,7 @@
  * or Float64) or strings, Float64 epoch-ms timestamps, and feature value columns. Validates the file
  * against the view (missing file, missing column, wrong type → errors naming the column, the view and the
  * file) and keeps the last reads in a small LRU cache keyed by the file's identity (path, inode, size,
- * mtime) and the columns.
+ * mtime) and the columns. Series conversions live in series-columns.ts.
  *
  * Feature values stay in polars until asked for. For Parquet they are decoded in the background (polars'
  * threads) while the JS thread converts keys and times and runs the join; `gatherValues` then picks only
@@ -20,10 +20,18 @@ import { readCsv, readParquet } from '../data/io.js';
 import type { KeyColumn } from './pit-join.js';
 import type { ValueColumn } from './stores.js';
 import type { FeatureDtype, FileSourceDef } from './types.js';
-import { columnToEpochMs, int64ToFloat64, nullMask, physical } from './timestamps.js';
+import { columnToEpochMs } from './timestamps.js';
+import {
+  dtypeMatches,
+  dtypeOf,
+  FLOAT,
+  INT,
+  seriesToKeyColumn,
+  seriesToValueColumn,
+  type KeyKind,
+} from './series-columns.js';
 
-/** How a source's join-key column stores its values (entity keys are coerced to it). */
-export type KeyKind = 'int' | 'float' | 'string';
+export { seriesToKeyColumn, seriesToValueColumn, type KeyKind } from './series-columns.js';
 
 /** Columns of one feature view's source, ready for the join. Shared with the cache: do not modify. */
 export interface SourceColumns {
@@ -121,107 +129,6 @@ function typeError(
       `but ${expected}. Fix the view's schema or the file.`,
     { view: viewName, column: col, path: source.path, dtype: String(s.dtype) },
   );
-}
-
-const INT = /^U?Int(8|16|32|64)$/;
-const FLOAT = /^Float(32|64)$/;
-
-/** The FeatureDtype a polars column maps to, when only feature names are given. */
-function dtypeOf(s: Series): FeatureDtype | null {
-  const v = s.dtype.variant;
-  if (FLOAT.test(v)) return 'float64';
-  if (INT.test(v)) return 'int64';
-  if (v === 'String' || v === 'Utf8' || v === 'Categorical') return 'string';
-  if (v === 'Bool') return 'bool';
-  if (v === 'Datetime' || v === 'Date') return 'timestamp';
-  return null;
-}
-
-function dtypeMatches(s: Series, dtype: FeatureDtype): boolean {
-  const v = s.dtype.variant;
-  switch (dtype) {
-    case 'float64':
-    case 'float32':
-      return FLOAT.test(v) || INT.test(v);
-    case 'int64':
-    case 'int32':
-      return INT.test(v);
-    case 'string':
-      return v === 'String' || v === 'Utf8' || v === 'Categorical';
-    case 'bool':
-      return v === 'Bool';
-    case 'timestamp':
-      return v === 'Datetime' || v === 'Date' || v === 'String' || v === 'Utf8';
-  }
-}
-
-/**
- * Converts a polars Series to a feature value column of `dtype` (numbers and times as Float64Array with
- * NaN at nulls; strings and booleans as arrays with null).
- */
-export function seriesToValueColumn(s: Series, dtype: FeatureDtype, column: string): ValueColumn {
-  const n = s.length;
-  const mask = nullMask(s);
-  const nulls = mask ?? new Uint8Array(n);
-  if (dtype === 'string' || dtype === 'bool') {
-    const data = (dtype === 'string' ? s.cast(pl.String) : s).toArray() as Array<string | boolean | null>;
-    return { dtype, data, nulls };
-  }
-  const data =
-    dtype === 'timestamp'
-      ? columnToEpochMs(s, column, { allowNulls: true })
-      : s.dtype.variant === 'Int64'
-        ? int64ToFloat64(physical(s, pl.Int64) as BigInt64Array, 1, true)
-        : (physical(s, pl.Float64) as Float64Array);
-  if (mask !== null) for (let i = 0; i < n; i++) if (mask[i] === 1) data[i] = NaN;
-  return { dtype, data, nulls };
-}
-
-/**
- * Converts a polars join-key column: integers without nulls that fit in int32 to an Int32Array, other
- * numbers to a Float64Array (NaN = null), strings to an array of strings (null = null).
- *
- * @throws CellarError INVALID_INPUT for other column types, or integers beyond ±2^53.
- */
-export function seriesToKeyColumn(s: Series, column: string): { values: KeyColumn; kind: KeyKind } {
-  const v = s.dtype.variant;
-  if (v === 'String' || v === 'Utf8' || v === 'Categorical') {
-    return { values: s.cast(pl.String).toArray() as Array<string | null>, kind: 'string' };
-  }
-  if (!INT.test(v) && !FLOAT.test(v)) {
-    throw new CellarError(
-      'INVALID_INPUT',
-      `Join-key column "${column}" has type ${String(s.dtype)}; use integers or strings.`,
-      {
-        column,
-      },
-    );
-  }
-  const mask = nullMask(s);
-  const kind: KeyKind = INT.test(v) ? 'int' : 'float';
-  if (kind === 'int' && mask === null && s.length > 0) {
-    // Null-free integer keys within int32 travel as an Int32Array: half the memory of Float64.
-    const min = Number(s.min());
-    const max = Number(s.max());
-    if (min >= -2147483648 && max <= 2147483647) return { values: physical(s, pl.Int32) as Int32Array, kind };
-  }
-  let values: Float64Array;
-  if (v === 'Int64' || v === 'UInt64') {
-    const big = physical(s, pl.Int64) as BigInt64Array;
-    const hi = new Int32Array(big.buffer, big.byteOffset, big.length * 2);
-    for (let j = 1; j < hi.length; j += 2) {
-      if (hi[j]! > 0x1fffff || hi[j]! < -0x200000) {
-        throw new CellarError(
-          'INVALID_INPUT',
-          `Join-key column "${column}" holds integers beyond ±2^53; store such keys as strings.`,
-          { column },
-        );
-      }
-    }
-    values = int64ToFloat64(big, 1, true);
-  } else values = physical(s, pl.Float64) as Float64Array;
-  if (mask !== null) for (let i = 0; i < values.length; i++) if (mask[i] === 1) values[i] = NaN;
-  return { values, kind };
 }
 
 function withContext(e: unknown, viewName: string, source: FileSourceDef): never {
@@ -464,33 +371,46 @@ export async function gatherValues(
   const n = index.length;
   const out: Record<string, ValueColumn> = {};
   if (features.length === 0) return out;
+  // Rows without a match gather row 0 and are set to null afterwards.
+  const { picks, misses } = splitIndex(index);
   let taken: DataFrame | null = null;
-  if (src.nRows > 0) {
+  if (src.nRows > 0 && misses.length < n) {
     const df = await featureFrame(state!, src.nRows);
-    const picks = new Int32Array(n);
-    for (let i = 0; i < n; i++) picks[i] = index[i]! < 0 ? 0 : index[i]!;
-    const at = pl.Series('i', picks).cast(pl.UInt32);
+    const at = pl.Series('i', picks);
     taken = df.select(...features.map((f) => pl.col(f).gather(at)));
   }
   for (const f of features) {
     const dtype = src.dtypes[f]!;
-    const col: ValueColumn =
-      taken !== null
-        ? seriesToValueColumn(taken.getColumn(f), dtype, f)
-        : {
-            dtype,
-            data:
-              dtype === 'string' || dtype === 'bool' ? new Array<null>(n).fill(null) : new Float64Array(n),
-            nulls: new Uint8Array(n),
-          };
-    const data = col.data;
-    for (let i = 0; i < n; i++) {
-      if (index[i]! < 0) {
-        col.nulls[i] = 1;
-        data[i] = Array.isArray(data) ? null : NaN;
-      }
+    if (taken === null) {
+      // Nothing matched: all null.
+      const data =
+        dtype === 'string' || dtype === 'bool'
+          ? new Array<null>(n).fill(null)
+          : new Float64Array(n).fill(NaN);
+      out[f] = { dtype, data, nulls: new Uint8Array(n).fill(1) };
+      continue;
     }
+    const col = seriesToValueColumn(taken.getColumn(f), dtype, f);
+    const { data, nulls } = col;
+    if (Array.isArray(data)) for (let k = 0; k < misses.length; k++) data[misses[k]!] = null;
+    else for (let k = 0; k < misses.length; k++) data[misses[k]!] = NaN;
+    for (let k = 0; k < misses.length; k++) nulls[misses[k]!] = 1;
     out[f] = col;
   }
   return out;
+}
+
+/** A join index as gather positions (-1 → 0) plus the entity rows that had no match. */
+function splitIndex(index: Int32Array): { picks: Uint32Array; misses: Int32Array } {
+  const n = index.length;
+  const picks = new Uint32Array(n);
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    const j = index[i]!;
+    if (j >= 0) picks[i] = j;
+    else m++;
+  }
+  const misses = new Int32Array(m);
+  if (m > 0) for (let i = 0, k = 0; i < n; i++) if (index[i]! < 0) misses[k++] = i;
+  return { picks, misses };
 }

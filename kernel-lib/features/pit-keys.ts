@@ -2,8 +2,10 @@
  * features/pit-keys — the key side of the point-in-time join: join keys to dense integer ids (a
  * direct-address table for compact integer keys, an open-addressing hash on the Float64 value for other
  * numbers, a Map for strings and mixed values; composite keys fold their columns' ids pairwise), and the
- * entity rows grouped into one time-sorted block per key id. The entity rows define the ids; feature rows
- * whose key tuple no entity row has get -1 (they can never match).
+ * entity rows grouped into one time-sorted, padded block per key id (searched by pit-place.ts). The entity
+ * rows define the ids; feature rows whose key tuple no entity row has get -1 (they can never match). A
+ * single Int32Array feature key column (what a polars integer column becomes) is not even given ids: the
+ * join looks each value up in the entity keys' direct-address table as it goes (`buildKeyLookup`).
  */
 import { CellarError } from '../errors.js';
 
@@ -16,6 +18,8 @@ export type KeyColumn = ArrayLike<string | number | null> | Float64Array | Int32
 
 type NumCol = Float64Array | Int32Array;
 
+const TAG_I32 = '[object Int32Array]';
+
 function lengthError(side: string, j: number, got: number, want: number): CellarError {
   return new CellarError(
     'INVALID_INPUT',
@@ -27,7 +31,7 @@ function lengthError(side: string, j: number, got: number, want: number): Cellar
 function asNumeric(col: KeyColumn): NumCol | null {
   // Tags, not instanceof: typed arrays made by native addons or other realms (jest, vm) are still typed arrays.
   const tag = Object.prototype.toString.call(col);
-  if (tag === '[object Float64Array]' || tag === '[object Int32Array]') return col as NumCol;
+  if (tag === '[object Float64Array]' || tag === TAG_I32) return col as NumCol;
   if (tag === '[object BigInt64Array]') {
     const big = col as BigInt64Array;
     const n = big.length;
@@ -78,49 +82,73 @@ export interface KeyIds {
   nKeys: number;
 }
 
-/** Dense ids of numeric keys: the entity side defines the ids; feature values not among them get -1. */
-function numericIds(e: NumCol, f: NumCol): KeyIds {
+/** A direct-address table from entity key values to dense ids: id of value v = table[v - base] (-1 = none). */
+interface DirectTable {
+  table: Int32Array;
+  base: number;
+  entityIds: Int32Array;
+  nKeys: number;
+}
+
+/**
+ * The direct-address table of compact integer entity keys (the common case), or null when the keys are not
+ * all integers or spread over too wide a range (the hash path takes those). NaN keys get id -1.
+ */
+function directTable(e: NumCol): DirectTable | null {
   const nE = e.length;
-  const nF = f.length;
   let min = Infinity;
   let max = -Infinity;
-  let allInt = true;
   for (let i = 0; i < nE; i++) {
     const v = e[i]!;
     if (v !== v) continue;
     if (v < min) min = v;
     if (v > max) max = v;
-    if (allInt && Math.floor(v) !== v) allInt = false;
+    if (Math.floor(v) !== v) return null;
+  }
+  const range = max - min + 1;
+  if (!(range >= 1 && range <= Math.max(4 * nE, 4096) && range <= 1 << 27)) return null;
+  const table = new Int32Array(range).fill(-1);
+  const entityIds = new Int32Array(nE);
+  let nKeys = 0;
+  for (let i = 0; i < nE; i++) {
+    const v = e[i]!;
+    if (v !== v) {
+      entityIds[i] = -1;
+      continue;
+    }
+    const d = v - min;
+    let id = table[d]!;
+    if (id < 0) id = table[d] = nKeys++;
+    entityIds[i] = id;
+  }
+  return { table, base: min, entityIds, nKeys };
+}
+
+/** Dense ids of numeric keys: the entity side defines the ids; feature values not among them get -1. */
+function numericIds(e: NumCol, f: NumCol): KeyIds {
+  const nE = e.length;
+  const nF = f.length;
+  const direct = directTable(e);
+  if (direct !== null) {
+    const { table, base } = direct;
+    const range = table.length;
+    const featureIds = new Int32Array(nF);
+    for (let i = 0; i < nF; i++) {
+      const d = f[i]! - base;
+      const di = d | 0;
+      featureIds[i] = di === d && d >= 0 && d < range ? table[di]! : -1;
+    }
+    return { entityIds: direct.entityIds, featureIds, nKeys: direct.nKeys };
   }
   const entityIds = new Int32Array(nE);
   const featureIds = new Int32Array(nF);
   let nKeys = 0;
-  const range = max - min + 1;
-  if (!(range >= 1)) {
+  let any = false;
+  for (let i = 0; i < nE && !any; i++) any = e[i] === e[i];
+  if (!any) {
     entityIds.fill(-1);
     featureIds.fill(-1);
     return { entityIds, featureIds, nKeys: 0 };
-  }
-  if (allInt && range <= Math.max(4 * nE, 4096) && range <= 1 << 27) {
-    // Compact integer keys (the common case): a direct-address table.
-    const table = new Int32Array(range).fill(-1);
-    for (let i = 0; i < nE; i++) {
-      const v = e[i]!;
-      if (v !== v) {
-        entityIds[i] = -1;
-        continue;
-      }
-      const d = v - min;
-      let id = table[d]!;
-      if (id < 0) id = table[d] = nKeys++;
-      entityIds[i] = id;
-    }
-    for (let i = 0; i < nF; i++) {
-      const d = f[i]! - min;
-      const di = d | 0;
-      featureIds[i] = di === d && d >= 0 && d < range ? table[di]! : -1;
-    }
-    return { entityIds, featureIds, nKeys };
   }
   let cap = 16;
   while (cap < 2 * nE) cap *= 2;
@@ -194,17 +222,7 @@ function columnIds(e: KeyColumn, f: KeyColumn): KeyIds {
   return en !== null && fn !== null ? numericIds(en, fn) : mapIds(e, f);
 }
 
-/**
- * Maps the key tuples of the entity rows to dense ids 0…nKeys-1 (-1 for a null in any key column) and
- * the feature rows to the same ids (-1 when the tuple never occurs among the entity rows). With no
- * feature columns (nF = 0) it just numbers the distinct keys of one side.
- */
-export function buildKeyIds(
-  entityCols: KeyColumn[],
-  nE: number,
-  featureCols: KeyColumn[],
-  nF: number,
-): KeyIds {
+function checkKeyColumns(entityCols: KeyColumn[], nE: number, featureCols: KeyColumn[], nF: number): void {
   if (entityCols.length === 0 || (nF > 0 && featureCols.length !== entityCols.length)) {
     throw new CellarError(
       'INVALID_INPUT',
@@ -217,6 +235,23 @@ export function buildKeyIds(
   featureCols.forEach((c, j) => {
     if (c.length !== nF) throw lengthError('feature', j, c.length, nF);
   });
+}
+
+/**
+ * Maps the key tuples of the entity rows to dense ids 0…nKeys-1 (-1 for a null in any key column) and
+ * the feature rows to the same ids (-1 when the tuple never occurs among the entity rows). With no
+ * feature columns (nF = 0) it just numbers the distinct keys of one side.
+ *
+ * @throws CellarError INVALID_INPUT when the column counts or lengths disagree; UNSUPPORTED for more than
+ *   2^53 composite key combinations.
+ */
+export function buildKeyIds(
+  entityCols: KeyColumn[],
+  nE: number,
+  featureCols: KeyColumn[],
+  nF: number,
+): KeyIds {
+  checkKeyColumns(entityCols, nE, featureCols, nF);
   const none: KeyColumn = new Float64Array(0);
   let acc = columnIds(entityCols[0]!, nF > 0 ? featureCols[0]! : none);
   for (let j = 1; j < entityCols.length; j++) {
@@ -236,6 +271,49 @@ export function buildKeyIds(
     acc = numericIds(combine(acc.entityIds, next.entityIds), combine(acc.featureIds, next.featureIds));
   }
   return acc;
+}
+
+/**
+ * How each feature row finds its key id without a per-row id array: feature row f has id
+ * `table[codes[f] - base]` when `0 <= codes[f] - base < table.length`, else -1 (no entity row has its key).
+ */
+export interface KeyLookup {
+  entityIds: Int32Array;
+  nKeys: number;
+  /** Per feature row: the key itself (a single Int32Array key column, not copied) or its key id. */
+  codes: Int32Array;
+  base: number;
+  table: Int32Array;
+}
+
+/**
+ * {@link buildKeyIds} for the join: when the only feature key column is an Int32Array and the entity keys
+ * are compact integers within int32 (the common case: a polars integer column), the feature keys are used
+ * as they are through the entity keys' direct-address table — no pass over the feature rows here, no copy.
+ * Otherwise the feature rows get key ids (with an identity table).
+ *
+ * @throws CellarError as {@link buildKeyIds}.
+ */
+export function buildKeyLookup(
+  entityCols: KeyColumn[],
+  nE: number,
+  featureCols: KeyColumn[],
+  nF: number,
+): KeyLookup {
+  checkKeyColumns(entityCols, nE, featureCols, nF);
+  const f = featureCols[0];
+  if (entityCols.length === 1 && f !== undefined && Object.prototype.toString.call(f) === TAG_I32) {
+    const e = asNumeric(entityCols[0]!);
+    const direct = e === null ? null : directTable(e);
+    if (direct !== null && direct.base >= -(2 ** 31) && direct.base + direct.table.length <= 2 ** 31) {
+      const { entityIds, nKeys, table, base } = direct;
+      return { entityIds, nKeys, codes: f as Int32Array, base, table };
+    }
+  }
+  const { entityIds, featureIds, nKeys } = buildKeyIds(entityCols, nE, featureCols, nF);
+  const table = new Int32Array(nKeys);
+  for (let k = 0; k < nKeys; k++) table[k] = k;
+  return { entityIds, nKeys, codes: featureIds, base: 0, table };
 }
 
 /**
@@ -289,69 +367,97 @@ export function argsortByTime(ts: Float64Array, rows: Int32Array): Int32Array {
   return dst;
 }
 
-/** Entity rows grouped by key id, each block sorted by time. */
+/**
+ * Entity rows grouped by key id, each block sorted by time and padded with +Infinity (row -1) to a
+ * multiple of `group` slots, so a block can be searched a group at a time without data branches.
+ */
 export interface EntityBlocks {
-  /** blockStart[k] … blockStart[k + 1] is key k's slice of `sortedTs` / `sortedRow`. */
-  blockStart: Int32Array;
-  sortedTs: Float64Array;
-  sortedRow: Int32Array;
+  nKeys: number;
+  /** Entity rows in the blocks (rows with a key and a time). */
+  nRows: number;
+  /** Slots per search group: 8, or 4 when keys have fewer than two rows on average. */
+  group: number;
+  /** meta[2k] = first slot of key k's block, meta[2k + 1] = its number of rows (slots past them are padding). */
+  meta: Int32Array;
+  /** Entity time per slot, ascending within a block; +Infinity in padding (and one padding group at the end). */
+  ts: Float64Array;
+  /** Entity row per slot; -1 in padding. */
+  row: Int32Array;
 }
 
+/** Insertion sort of each block's rows by time (stable: ties keep row order, as the rows arrived). */
+function sortBlocks(meta: Int32Array, nKeys: number, ts: Float64Array, row: Int32Array): void {
+  for (let k = 0; k < nKeys; k++) {
+    const a = meta[2 * k]!;
+    const b = a + meta[2 * k + 1]!;
+    for (let p = a + 1; p < b; p++) {
+      const t = ts[p]!;
+      const r = row[p]!;
+      let q = p - 1;
+      while (q >= a && ts[q]! > t) {
+        ts[q + 1] = ts[q]!;
+        row[q + 1] = row[q]!;
+        q--;
+      }
+      ts[q + 1] = t;
+      row[q + 1] = r;
+    }
+  }
+}
+
+/**
+ * Groups the rows with a key id (>= 0) and a time (not NaN) by key id into padded blocks sorted by time
+ * (ties keep row order): a counting sort by key id, then an insertion sort of each block when blocks are
+ * short, or a radix sort by time first (the counting sort's scatter is stable) when some block is long.
+ */
 export function entityBlocks(ids: Int32Array, ts: Float64Array, nKeys: number): EntityBlocks {
   const n = ids.length;
-  // Counting sort by key id; blocks are then sorted by time with insertion sort when all are short, or
-  // the rows are radix-sorted by time first (the counting sort is stable) when some block is long.
-  const blockStart = new Int32Array(nKeys + 1);
+  const meta = new Int32Array(2 * nKeys);
+  let valid = 0;
   for (let i = 0; i < n; i++) {
-    const t = ts[i]!;
-    if (ids[i]! >= 0 && t === t) blockStart[ids[i]! + 1]++;
+    const id = ids[i]!;
+    if (id >= 0 && ts[i] === ts[i]) {
+      meta[2 * id + 1]++;
+      valid++;
+    }
   }
+  const group = valid >= 2 * nKeys ? 8 : 4;
+  const mask = group - 1;
   let longest = 0;
+  let slots = 0;
   for (let k = 0; k < nKeys; k++) {
-    if (blockStart[k + 1]! > longest) longest = blockStart[k + 1]!;
-    blockStart[k + 1] += blockStart[k]!;
+    const c = meta[2 * k + 1]!;
+    meta[2 * k] = slots;
+    slots += (c + mask) & ~mask;
+    if (c > longest) longest = c;
   }
-  const valid = blockStart[nKeys]!;
-  let order: Int32Array | null = null;
+  // One more group of padding at the end: a search of an empty last block reads only padding.
+  const sortedTs = new Float64Array(slots + group).fill(Infinity);
+  const sortedRow = new Int32Array(slots + group).fill(-1);
+  // fill[k]: the next free slot of block k.
+  const fill = new Int32Array(nKeys);
+  for (let k = 0; k < nKeys; k++) fill[k] = meta[2 * k]!;
   if (longest > 48) {
     const rows = new Int32Array(valid);
     for (let i = 0, j = 0; i < n; i++) if (ids[i]! >= 0 && ts[i] === ts[i]) rows[j++] = i;
-    order = argsortByTime(ts, rows);
-  }
-  const fill = blockStart.slice(0, nKeys);
-  const sortedRow = new Int32Array(valid);
-  const sortedTs = new Float64Array(valid);
-  if (order !== null) {
+    const order = argsortByTime(ts, rows);
     for (let j = 0; j < valid; j++) {
       const i = order[j]!;
       const p = fill[ids[i]!]++;
       sortedRow[p] = i;
       sortedTs[p] = ts[i]!;
     }
-    return { blockStart, sortedTs, sortedRow };
-  }
-  for (let i = 0; i < n; i++) {
-    const t = ts[i]!;
-    if (ids[i]! < 0 || t !== t) continue;
-    const p = fill[ids[i]!]++;
-    sortedRow[p] = i;
-    sortedTs[p] = t;
-  }
-  for (let k = 0; k < nKeys; k++) {
-    const a = blockStart[k]!;
-    const b = blockStart[k + 1]!;
-    for (let p = a + 1; p < b; p++) {
-      const t = sortedTs[p]!;
-      const r = sortedRow[p]!;
-      let q = p - 1;
-      while (q >= a && sortedTs[q]! > t) {
-        sortedTs[q + 1] = sortedTs[q]!;
-        sortedRow[q + 1] = sortedRow[q]!;
-        q--;
-      }
-      sortedTs[q + 1] = t;
-      sortedRow[q + 1] = r;
+  } else {
+    // Scatter first (writes only), then sort each short block in place: block by block, in cache.
+    for (let i = 0; i < n; i++) {
+      const id = ids[i]!;
+      const t = ts[i]!;
+      if (id < 0 || t !== t) continue;
+      const p = fill[id]++;
+      sortedTs[p] = t;
+      sortedRow[p] = i;
     }
+    sortBlocks(meta, nKeys, sortedTs, sortedRow);
   }
-  return { blockStart, sortedTs, sortedRow };
+  return { nKeys, nRows: valid, group, meta, ts: sortedTs, row: sortedRow };
 }

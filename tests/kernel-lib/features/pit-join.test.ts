@@ -171,6 +171,23 @@ describe('pointInTimeJoin matches latestAsOfNaive', () => {
       expect(Array.from(pointInTimeJoin(big))).toEqual(Array.from(latestAsOfNaive(big)));
     }
   });
+
+  test('Int32Array keys (what polars int columns give) on the bucketed path, with tiny and odd chunks', () => {
+    for (let seed = 1; seed <= 60; seed++) {
+      const input = randomInput(9000 + seed);
+      const asI32 = (c: KeyColumn) =>
+        Int32Array.from(c as ArrayLike<number | null>, (v) => (v === null ? -1 : v));
+      const i32 = {
+        ...input,
+        entityKeys: input.entityKeys.map(asI32),
+        featureKeys: input.featureKeys.map(asI32),
+      };
+      const expected = Array.from(latestAsOfNaive(i32));
+      for (const chunkRows of [1, 3, 64, 1 + (seed % 13)]) {
+        expect(Array.from(pointInTimeJoin({ ...i32, chunkRows }))).toEqual(expected);
+      }
+    }
+  });
 });
 
 describe('pointInTimeJoin semantics', () => {
