@@ -242,7 +242,24 @@ function report(result: StepResult, reusable: boolean): void {
 }
 
 async function runTask(task: WorkerTask): Promise<void> {
-  markStarted(task);
+  try {
+    markStarted(task);
+  } catch (e) {
+    // No result file can be written (permissions, a full disk): say why over IPC, where the runner records it.
+    const message = `cannot write the attempt's result file ${task.resultFile}: ${(e as Error).message}`;
+    const now = Date.now();
+    const result: StepResult = {
+      ok: false,
+      error: { message },
+      metrics: {},
+      outputs: [],
+      pid: process.pid,
+      startedAt: now,
+      endedAt: now,
+    };
+    process.send!({ type: 'result', result, reusable: false }, () => process.exit(1));
+    return;
+  }
   redirectOutput(task.logFile);
   Object.assign(process.env, task.env);
   const startedAt = Date.now();
