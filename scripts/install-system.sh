@@ -19,6 +19,10 @@ SYSTEM_PACKAGES=(
   postgresql
   redis-server
   wrk
+  prometheus
+  python3-fastapi
+  python3-uvicorn
+  python3-scipy
 )
 
 missing=()
