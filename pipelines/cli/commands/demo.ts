@@ -1,8 +1,8 @@
 /**
- * cli/commands/demo — `cellar demo`: the README's main job. Trains the course's ElasticNet(alpha=0.5,
- * l1_ratio=0.1) on seeded synthetic driver data with an 80/20 split, inside a tracked run (autolog logs
- * params, training metrics and the model), logs test metrics, registers the model as `driver` with alias
- * `champion`, reloads it through `models:/driver@champion` and prints the metrics and the run id.
+ * cli/commands/demo — `cellar demo`: the README's main job, the course's whole workflow stage by stage
+ * (pipelines/demo). `--train-only` keeps the short form: the course's ElasticNet(alpha=0.5, l1_ratio=0.1)
+ * on seeded synthetic driver rows with an 80/20 split inside a tracked run, registered as `driver`
+ * @champion, reloaded through `models:/driver@champion`.
  */
 import type { Command } from 'commander';
 import { CellarError } from '../../../kernel-lib/errors.js';
@@ -15,7 +15,7 @@ import type { CliContext } from '../main.js';
 import { printJson } from '../output.js';
 
 /** The feature columns the demo model uses. */
-export const DEMO_FEATURES = ['conv_rate', 'acc_rate', 'avg_daily_trips'] as const;
+const DEMO_FEATURES = ['conv_rate', 'acc_rate', 'avg_daily_trips'] as const;
 
 function columns(rows: DriverTrainingRow[]): Record<string, number[]> {
   return Object.fromEntries(DEMO_FEATURES.map((f) => [f, rows.map((r) => r[f])]));
@@ -25,12 +25,19 @@ function columns(rows: DriverTrainingRow[]): Record<string, number[]> {
 export function registerDemoCommand(program: Command, ctx: CliContext): void {
   program
     .command('demo')
-    .description('train, track and register the course ElasticNet on seeded synthetic driver data')
-    .option('--rows <n>', 'rows of synthetic data', '5000')
+    .description(
+      "the course's whole workflow: data, features, point-in-time training set, tracked training, registry, pipeline, online store, serving, monitoring",
+    )
+    .option('--train-only', 'only train, track and register the ElasticNet on synthetic rows (the short form)')
+    .option('--rows <n>', 'with --train-only: rows of synthetic data', '5000')
     .option('--seed <n>', 'random seed for data and split', '42')
     .option('--model-name <name>', 'registered model name', 'driver')
     .option('--json', 'print JSON')
-    .action(async (opts: { rows: string; seed: string; modelName: string; json?: boolean }) => {
+    .action(async (opts: { rows: string; seed: string; modelName: string; json?: boolean; trainOnly?: boolean }) => {
+      if (!opts.trainOnly) {
+        await runWorkflow(ctx, opts.json === true);
+        return;
+      }
       const rowsN = Number(opts.rows);
       const seed = Number(opts.seed);
       if (!Number.isSafeInteger(rowsN) || rowsN < 10)
@@ -94,4 +101,38 @@ export function registerDemoCommand(program: Command, ctx: CliContext): void {
         ].join('\n'),
       );
     });
+}
+
+/** The whole workflow (`cellar demo` without `--train-only`). */
+async function runWorkflow(ctx: CliContext, json: boolean): Promise<void> {
+  const [{ runDemo }, { packageRoot }] = await Promise.all([
+    import('../../demo/run.js'),
+    import('./jupyter.js'),
+  ]);
+  const store = openStore(ctx.storeDir());
+  const print = json ? undefined : (line: string): void => ctx.io.out(line + '\n');
+  print?.(`cellar demo: the course's workflow on the embedded store ${store.root}`);
+  const result = await runDemo({ store, packageRoot: packageRoot(), ...(print ? { print } : {}) });
+  if (json) {
+    printJson(ctx.io, result);
+    return;
+  }
+  const skipped = result.stages.filter((s) => s.status === 'skipped').length;
+  ctx.io.out(
+    [
+      '',
+      `Done in ${result.seconds.toFixed(1)} s (${result.stages.length - skipped} stages${skipped ? `, ${skipped} skipped` : ''}). Made:`,
+      ...Object.entries(result.made).map(([k, v]) => `  ${k.padEnd(12)} ${typeof v === 'string' ? v : JSON.stringify(v)}`),
+      '',
+      'Look at it:',
+      `  npx cellar runs list --experiment driver-demo     the tracked runs`,
+      `  npx cellar runs show ${String(result.made['runId'] ?? '<run id>')}`,
+      '  npx cellar models show driver                     versions and @champion',
+      '  npx cellar pipelines runs driver-training         the pipeline run and its steps',
+      '  npx cellar serve driver@champion                  predictions over HTTP (POST /invocations)',
+      '  npx cellar up                                     the web UI',
+      '  npx cellar jupyter install                        then open notebooks/01-explore.ipynb in JupyterLab',
+      '',
+    ].join('\n'),
+  );
 }

@@ -20,7 +20,7 @@ test('init creates the store; demo trains, logs, registers and prints metrics an
   const init = await cellar('init', dir);
   expect(init.code).toBe(0);
   expect(existsSync(join(dir, '.cellar', 'cellar.db'))).toBe(true);
-  const demo = await cellar('--store', dir, 'demo', '--rows', '2000', '--json');
+  const demo = await cellar('--store', dir, 'demo', '--train-only', '--rows', '2000', '--json');
   expect(demo.code).toBe(0);
   const result = JSON.parse(demo.out);
   expect(result.runId).toMatch(/^[0-9a-f]{32}$/);
@@ -56,7 +56,7 @@ test('init creates the store; demo trains, logs, registers and prints metrics an
   expect(model.versions).toHaveLength(1);
 
   // a second demo run makes version 2; the alias moves only when asked
-  await cellar('--store', dir, 'demo', '--rows', '500', '--seed', '7', '--json');
+  await cellar('--store', dir, 'demo', '--train-only', '--rows', '500', '--seed', '7', '--json');
   expect((await cellar('--store', dir, 'models', 'alias', 'driver', 'staging', '1')).code).toBe(0);
   const after = JSON.parse((await cellar('--store', dir, 'models', 'list', '--json')).out);
   expect(after[0].aliases).toEqual({ champion: 2, staging: 1 });
