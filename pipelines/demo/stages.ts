@@ -75,7 +75,12 @@ const dataStage: DemoStage = {
     const orders = join(dir, 'driver_orders.parquet');
     ctx.made['data'] = dir;
     ctx.made['window'] = { start: new Date(startMs).toISOString(), end: new Date(endMs).toISOString() };
-    if (existsSync(stats) && existsSync(orders) && existsSync(metaFile) && readFileSync(metaFile, 'utf8') === meta) {
+    if (
+      existsSync(stats) &&
+      existsSync(orders) &&
+      existsSync(metaFile) &&
+      readFileSync(metaFile, 'utf8') === meta
+    ) {
       return `reused ${dir} (driver_stats, driver_orders)`;
     }
     const files = writeDemoData(dir, { ...DATA, start: new Date(startMs) });
@@ -87,7 +92,9 @@ const dataStage: DemoStage = {
 const featuresStage: DemoStage = {
   name: 'feature definitions',
   async run(ctx) {
-    const plan = await features(ctx).apply(driverDefinitions(join(dataDir(ctx), 'driver_stats.parquet'), { ttl: '2d' }));
+    const plan = await features(ctx).apply(
+      driverDefinitions(join(dataDir(ctx), 'driver_stats.parquet'), { ttl: '2d' }),
+    );
     const changed = plan.items.filter((i) => i.action !== 'unchanged');
     return plan.unchanged
       ? 'entity driver, view driver_stats (ttl 2d), service driver_activity: unchanged'
@@ -132,11 +139,14 @@ const trainStage: DemoStage = {
   name: 'training (tracked run)',
   async run(ctx) {
     const split = loadSplit(ctx);
-    const result = await ctx.store.withRun({ experiment: 'driver-demo', runName: 'elasticnet' }, async (run) => {
-      const model = new ElasticNet({ alpha: 0.5, l1Ratio: 0.1 }).fit(split.Xtrain, split.ytrain);
-      const scores = await evaluate(model, split.Xtest, split.ytest);
-      return { runId: run.id, scores };
-    });
+    const result = await ctx.store.withRun(
+      { experiment: 'driver-demo', runName: 'elasticnet' },
+      async (run) => {
+        const model = new ElasticNet({ alpha: 0.5, l1Ratio: 0.1 }).fit(split.Xtrain, split.ytrain);
+        const scores = await evaluate(model, split.Xtest, split.ytest);
+        return { runId: run.id, scores };
+      },
+    );
     ctx.made['runId'] = result.runId;
     ctx.made['metrics'] = result.scores;
     const s = result.scores;
@@ -188,9 +198,12 @@ const pipelineStage: DemoStage = {
       params: { dataDir: dataDir(ctx) },
       log: (line: string) => ctx.progress(line),
     });
-    ctx.made['pipeline'] = `driver-training@${exported.version}, run ${summary.run.runId} ${summary.run.state}`;
+    ctx.made['pipeline'] =
+      `driver-training@${exported.version}, run ${summary.run.runId} ${summary.run.state}`;
     if (summary.run.state !== 'success') {
-      throw new Error(`pipeline run ${summary.run.runId} ended ${summary.run.state}: ${summary.run.error ?? ''}`);
+      throw new Error(
+        `pipeline run ${summary.run.runId} ended ${summary.run.state}: ${summary.run.error ?? ''}`,
+      );
     }
     const steps = summary.tasks.map((t) => `${t.step} ${t.state}`).join(', ');
     return `run ${summary.run.runId}: ${steps}`;
@@ -208,17 +221,24 @@ const onlineStage: DemoStage = {
       entityRows: [{ driver_id: 1001 }],
     });
     const row = online.toRows()[0]!;
-    const statuses = online.results.map((r) => r.statuses[0]).join('/');
+    const statuses = online.results
+      .slice(online.fieldNames.length - DEMO_FEATURES.length)
+      .map((r) => r.statuses[0])
+      .join('/');
     return `${done.map((m) => `${m.view}: ${m.rows} drivers`).join(', ')}; driver 1001 online: ${DEMO_FEATURES.map((f) => `${f}=${String(row[f])}`).join(' ')} (${statuses})`;
   },
 };
 
 /** Runs the `cellar` CLI of this package; resolves to its exit code and output. */
 function cellarCli(ctx: DemoContext, args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [join(ctx.packageRoot, 'bin', 'cellar.cjs'), '--store', ctx.store.root, ...args], {
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
+  const r = spawnSync(
+    process.execPath,
+    [join(ctx.packageRoot, 'bin', 'cellar.cjs'), '--store', ctx.store.root, ...args],
+    {
+      encoding: 'utf8',
+      timeout: 120_000,
+    },
+  );
   return { code: r.status ?? 1, out: r.stdout ?? '', err: r.stderr ?? '' };
 }
 
@@ -259,7 +279,15 @@ const serveStage: DemoStage = {
     const port = await freePort();
     const child = spawn(
       process.execPath,
-      [join(ctx.packageRoot, 'bin', 'cellar.cjs'), '--store', ctx.store.root, 'serve', 'driver@champion', '--port', String(port)],
+      [
+        join(ctx.packageRoot, 'bin', 'cellar.cjs'),
+        '--store',
+        ctx.store.root,
+        'serve',
+        'driver@champion',
+        '--port',
+        String(port),
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let log = '';

@@ -60,15 +60,24 @@ describe('the tutorial notebooks, in order, on the tslab kernel', () => {
     if (workDir) rmSync(workDir, { recursive: true, force: true });
   });
 
-  it.each(TUTORIALS)('%s is valid nbformat 4, committed without outputs, with a markdown cell before each step', (name) => {
-    const file = join(REPO_ROOT, 'notebooks', `${name}.ipynb`);
-    execFileSync(SYSTEM_PYTHON, ['-c', 'import nbformat,sys; nbformat.validate(nbformat.read(sys.argv[1], as_version=4))', file]);
-    const nb = JSON.parse(readFileSync(file, 'utf8')) as { cells: Array<{ cell_type: string; outputs?: unknown[] }> };
-    expect(nb.cells[0]!.cell_type).toBe('markdown');
-    for (const cell of nb.cells) if (cell.cell_type === 'code') expect(cell.outputs).toEqual([]);
-    const markdown = nb.cells.filter((c) => c.cell_type === 'markdown').length;
-    expect(markdown).toBeGreaterThanOrEqual(Math.floor(nb.cells.length / 3));
-  });
+  it.each(TUTORIALS)(
+    '%s is valid nbformat 4, committed without outputs, with a markdown cell before each step',
+    (name) => {
+      const file = join(REPO_ROOT, 'notebooks', `${name}.ipynb`);
+      execFileSync(SYSTEM_PYTHON, [
+        '-c',
+        'import nbformat,sys; nbformat.validate(nbformat.read(sys.argv[1], as_version=4))',
+        file,
+      ]);
+      const nb = JSON.parse(readFileSync(file, 'utf8')) as {
+        cells: Array<{ cell_type: string; outputs?: unknown[] }>;
+      };
+      expect(nb.cells[0]!.cell_type).toBe('markdown');
+      for (const cell of nb.cells) if (cell.cell_type === 'code') expect(cell.outputs).toEqual([]);
+      const markdown = nb.cells.filter((c) => c.cell_type === 'markdown').length;
+      expect(markdown).toBeGreaterThanOrEqual(Math.floor(nb.cells.length / 3));
+    },
+  );
 
   it.each(TUTORIALS)('%s runs every cell without an error', (name) => {
     const run = runs.get(name);
@@ -119,9 +128,15 @@ describe('the tutorial notebooks, in order, on the tslab kernel', () => {
     expect(parent!.status).toBe('FINISHED');
     expect(parent!.params['alpha']).toBe('0.5');
     expect(parent!.params['l1_ratio']).toBe('0.1');
-    for (const k of ['test_rmse', 'test_mae', 'test_r2']) expect(Number.isFinite(parent!.metrics[k])).toBe(true);
+    for (const k of ['test_rmse', 'test_mae', 'test_r2'])
+      expect(Number.isFinite(parent!.metrics[k])).toBe(true);
     const model = await store.loadModel('models:/driver@champion');
     expect(model.version).toBeGreaterThanOrEqual(1);
-    expect(runs.get('03-train')!.displays().some((b) => 'application/vnd.plotly.v1+json' in b)).toBe(true);
+    expect(
+      runs
+        .get('03-train')!
+        .displays()
+        .some((b) => 'application/vnd.plotly.v1+json' in b),
+    ).toBe(true);
   });
 });

@@ -28,79 +28,94 @@ export function registerDemoCommand(program: Command, ctx: CliContext): void {
     .description(
       "the course's whole workflow: data, features, point-in-time training set, tracked training, registry, pipeline, online store, serving, monitoring",
     )
-    .option('--train-only', 'only train, track and register the ElasticNet on synthetic rows (the short form)')
+    .option(
+      '--train-only',
+      'only train, track and register the ElasticNet on synthetic rows (the short form)',
+    )
     .option('--rows <n>', 'with --train-only: rows of synthetic data', '5000')
     .option('--seed <n>', 'random seed for data and split', '42')
     .option('--model-name <name>', 'registered model name', 'driver')
     .option('--json', 'print JSON')
-    .action(async (opts: { rows: string; seed: string; modelName: string; json?: boolean; trainOnly?: boolean }) => {
-      if (!opts.trainOnly) {
-        await runWorkflow(ctx, opts.json === true);
-        return;
-      }
-      const rowsN = Number(opts.rows);
-      const seed = Number(opts.seed);
-      if (!Number.isSafeInteger(rowsN) || rowsN < 10)
-        throw new CellarError('INVALID_PARAMETER', '--rows must be an integer >= 10.');
-      if (!Number.isSafeInteger(seed))
-        throw new CellarError('INVALID_PARAMETER', '--seed must be an integer.');
-      const store = openStore(ctx.storeDir());
-      const data = driverTrainingData({ rows: rowsN, seed });
-      const [train, test] = trainTestSplit(data, { testSize: 0.2, seed });
-      const result = await store.withRun(
-        { experiment: 'driver-demo', runName: `elasticnet-seed-${seed}` },
-        async (run) => {
-          await run.logParams({ rows: rowsN, seed, test_size: 0.2 });
-          const model = new ElasticNet({ alpha: 0.5, l1Ratio: 0.1 }).fit(
-            columns(train),
-            train.map((r) => r.trip_completed),
-          );
-          const metrics = await evaluate(
-            model,
-            columns(test),
-            test.map((r) => r.trip_completed),
-            { prefix: '' },
-          );
-          await run.logMetrics({ test_rmse: metrics.rmse, test_mae: metrics.mae, test_r2: metrics.r2 });
-          return { runId: run.id, metrics, coef: model.coef, intercept: model.intercept };
-        },
-      );
-      const mv = await store.registerModel({ name: opts.modelName, runId: result.runId, alias: 'champion' });
-      const loaded = await store.loadModel(`models:/${opts.modelName}@champion`);
-      const sample = test.slice(0, 3);
-      const predictions = loaded.predict(columns(sample));
-      const out = {
-        runId: result.runId,
-        experiment: 'driver-demo',
-        metrics: result.metrics,
-        model: {
-          name: mv.name,
-          version: mv.version,
+    .action(
+      async (opts: {
+        rows: string;
+        seed: string;
+        modelName: string;
+        json?: boolean;
+        trainOnly?: boolean;
+      }) => {
+        if (!opts.trainOnly) {
+          await runWorkflow(ctx, opts.json === true);
+          return;
+        }
+        const rowsN = Number(opts.rows);
+        const seed = Number(opts.seed);
+        if (!Number.isSafeInteger(rowsN) || rowsN < 10)
+          throw new CellarError('INVALID_PARAMETER', '--rows must be an integer >= 10.');
+        if (!Number.isSafeInteger(seed))
+          throw new CellarError('INVALID_PARAMETER', '--seed must be an integer.');
+        const store = openStore(ctx.storeDir());
+        const data = driverTrainingData({ rows: rowsN, seed });
+        const [train, test] = trainTestSplit(data, { testSize: 0.2, seed });
+        const result = await store.withRun(
+          { experiment: 'driver-demo', runName: `elasticnet-seed-${seed}` },
+          async (run) => {
+            await run.logParams({ rows: rowsN, seed, test_size: 0.2 });
+            const model = new ElasticNet({ alpha: 0.5, l1Ratio: 0.1 }).fit(
+              columns(train),
+              train.map((r) => r.trip_completed),
+            );
+            const metrics = await evaluate(
+              model,
+              columns(test),
+              test.map((r) => r.trip_completed),
+              { prefix: '' },
+            );
+            await run.logMetrics({ test_rmse: metrics.rmse, test_mae: metrics.mae, test_r2: metrics.r2 });
+            return { runId: run.id, metrics, coef: model.coef, intercept: model.intercept };
+          },
+        );
+        const mv = await store.registerModel({
+          name: opts.modelName,
+          runId: result.runId,
           alias: 'champion',
-          coef: result.coef,
-          intercept: result.intercept,
-        },
-        samplePredictions: predictions,
-        store: store.root,
-      };
-      if (opts.json) {
-        printJson(ctx.io, out);
-        return;
-      }
-      const f = (x: number): string => x.toFixed(4);
-      ctx.io.out(
-        [
-          `cellar demo: ElasticNet(alpha=0.5, l1_ratio=0.1) on ${rowsN} synthetic driver rows (80/20 split, seed ${seed})`,
-          `  test RMSE ${f(result.metrics.rmse)}   MAE ${f(result.metrics.mae)}   R2 ${f(result.metrics.r2)}`,
-          `  run id    ${result.runId}  (experiment driver-demo)`,
-          `  model     ${mv.name} version ${mv.version}, alias @champion`,
-          `  reloaded  models:/${opts.modelName}@champion predicts ${predictions.map(f).join(', ')} for 3 test rows`,
-          `  store     ${store.root}`,
-          `Try: npx cellar runs show ${result.runId}`,
-          '',
-        ].join('\n'),
-      );
-    });
+        });
+        const loaded = await store.loadModel(`models:/${opts.modelName}@champion`);
+        const sample = test.slice(0, 3);
+        const predictions = loaded.predict(columns(sample));
+        const out = {
+          runId: result.runId,
+          experiment: 'driver-demo',
+          metrics: result.metrics,
+          model: {
+            name: mv.name,
+            version: mv.version,
+            alias: 'champion',
+            coef: result.coef,
+            intercept: result.intercept,
+          },
+          samplePredictions: predictions,
+          store: store.root,
+        };
+        if (opts.json) {
+          printJson(ctx.io, out);
+          return;
+        }
+        const f = (x: number): string => x.toFixed(4);
+        ctx.io.out(
+          [
+            `cellar demo: ElasticNet(alpha=0.5, l1_ratio=0.1) on ${rowsN} synthetic driver rows (80/20 split, seed ${seed})`,
+            `  test RMSE ${f(result.metrics.rmse)}   MAE ${f(result.metrics.mae)}   R2 ${f(result.metrics.r2)}`,
+            `  run id    ${result.runId}  (experiment driver-demo)`,
+            `  model     ${mv.name} version ${mv.version}, alias @champion`,
+            `  reloaded  models:/${opts.modelName}@champion predicts ${predictions.map(f).join(', ')} for 3 test rows`,
+            `  store     ${store.root}`,
+            `Try: npx cellar runs show ${result.runId}`,
+            '',
+          ].join('\n'),
+        );
+      },
+    );
 }
 
 /** The whole workflow (`cellar demo` without `--train-only`). */
@@ -122,7 +137,9 @@ async function runWorkflow(ctx: CliContext, json: boolean): Promise<void> {
     [
       '',
       `Done in ${result.seconds.toFixed(1)} s (${result.stages.length - skipped} stages${skipped ? `, ${skipped} skipped` : ''}). Made:`,
-      ...Object.entries(result.made).map(([k, v]) => `  ${k.padEnd(12)} ${typeof v === 'string' ? v : JSON.stringify(v)}`),
+      ...Object.entries(result.made).map(
+        ([k, v]) => `  ${k.padEnd(12)} ${typeof v === 'string' ? v : JSON.stringify(v)}`,
+      ),
       '',
       'Look at it:',
       `  npx cellar runs list --experiment driver-demo     the tracked runs`,
