@@ -5,8 +5,10 @@
  */
 import { CellarError } from '../errors.js';
 import { cachedStatement, type SqliteDb } from '../store/sqlite.js';
-import { compileFilter, type RunView } from './filter.js';
-import { compareRuns, parseOrderBy } from './order-by.js';
+import { parseFilter } from './filter.js';
+import { parseOrderBy } from './order-by.js';
+import { registerSearchFunctions, SQLITE_DIALECT } from './search-dialect.js';
+import { compileSearch } from './search-sql.js';
 import type { RunData, RunStatus, RunsPage, SearchRunsQuery } from './types.js';
 
 /** The params, latest metrics and tags of a run. */
@@ -82,24 +84,21 @@ export function toRunData(row: RunRow, d: RunFields): RunData {
   };
 }
 
-/** Loads params, latest metrics and tags of many runs with three queries (by run ids, or all runs of experiments). */
-export function loadRunFields(
-  db: SqliteDb,
-  runIds: string[],
-  experimentIds?: number[],
-): Map<string, RunFields> {
+/**
+ * Loads params, latest metrics and tags of the given runs with three queries (the ids travel as one JSON
+ * array, so a page of any size is one cached statement per table).
+ */
+export function loadRunFields(db: SqliteDb, runIds: string[]): Map<string, RunFields> {
   const out = new Map<string, RunFields>();
   for (const id of runIds) out.set(id, { params: {}, metrics: {}, tags: {} });
-  const where =
-    experimentIds !== undefined
-      ? `run_id IN (SELECT run_id FROM runs WHERE experiment_id IN (${experimentIds.map(() => '?').join(',')}))`
-      : `run_id IN (${runIds.map(() => '?').join(',')})`;
-  const args = experimentIds ?? runIds;
-  if (args.length === 0) return out;
+  if (runIds.length === 0) return out;
+  const single = runIds.length === 1;
+  const where = single ? 'run_id = ?' : 'run_id IN (SELECT value FROM json_each(?))';
+  const arg = single ? runIds[0]! : JSON.stringify(runIds);
   const fill = (table: string, field: 'params' | 'metrics' | 'tags'): void => {
     const rows = cachedStatement(db, `SELECT run_id, key, value FROM ${table} WHERE ${where}`)
       .raw()
-      .all(...args) as Array<[string, string, string | number]>;
+      .all(arg) as Array<[string, string, string | number]>;
     for (const [id, key, value] of rows) {
       const target = out.get(id);
       if (target) (target[field] as Record<string, string | number>)[key] = value;
@@ -112,8 +111,9 @@ export function loadRunFields(
 }
 
 /**
- * Searches runs: filter (MLflow language plus `or`), order, page. `checkExperiment` throws NOT_FOUND for an
- * unknown experiment id.
+ * Searches runs: filter (MLflow language plus `or`), order and page all run in SQLite (search-sql.ts);
+ * only the page's runs are then loaded with their params, latest metrics and tags. `checkExperiment`
+ * throws NOT_FOUND for an unknown experiment id.
  *
  * @throws CellarError INVALID_FILTER, INVALID_PARAMETER, NOT_FOUND
  */
@@ -122,8 +122,8 @@ export function searchRunsInDb(
   query: SearchRunsQuery,
   checkExperiment: (id: string) => void,
 ): RunsPage {
-  const predicate = compileFilter(query.filter ?? null);
-  const order = compareRuns(parseOrderBy(query.orderBy));
+  const filter = parseFilter(query.filter ?? null);
+  const order = parseOrderBy(query.orderBy);
   const maxResults = query.maxResults ?? 1000;
   if (!Number.isSafeInteger(maxResults) || maxResults < 1 || maxResults > MAX_RESULTS_LIMIT) {
     throw new CellarError(
@@ -133,47 +133,35 @@ export function searchRunsInDb(
   }
   const offset = query.pageToken ? decodePageToken(query.pageToken) : 0;
   const view = query.viewType ?? 'active';
-  let expIds: number[];
-  if (query.experimentIds === undefined) {
-    expIds = (cachedStatement(db, 'SELECT experiment_id FROM experiments').pluck().all() as number[]).slice();
-  } else {
+  let expIds: number[] | null = null;
+  if (query.experimentIds !== undefined) {
     expIds = query.experimentIds.map((id) => {
       checkExperiment(id);
       return experimentId(id);
     });
+    if (expIds.length === 0) return { runs: [], nextPageToken: null };
   }
-  if (expIds.length === 0) return { runs: [], nextPageToken: null };
-  const placeholders = expIds.map(() => '?').join(',');
-  const rows = cachedStatement(
-    db,
-    `SELECT * FROM runs WHERE experiment_id IN (${placeholders})${view === 'all' ? '' : ' AND lifecycle_stage = ?'}`,
-  ).all(...expIds, ...(view === 'all' ? [] : [view])) as RunRow[];
+  registerSearchFunctions(db);
+  const { sql, args } = compileSearch(
+    {
+      filter,
+      order,
+      experimentIds: expIds,
+      lifecycle: view === 'all' ? null : view,
+      limit: maxResults + 1,
+      offset,
+    },
+    SQLITE_DIALECT,
+  );
+  const rows = cachedStatement(db, sql).all(...args) as RunRow[];
+  const more = rows.length > maxResults;
+  if (more) rows.pop();
   const data = loadRunFields(
     db,
     rows.map((r) => r.run_id),
-    expIds,
   );
-  const views: Array<{ row: RunRow; view: RunView }> = rows.map((row) => {
-    const d = data.get(row.run_id)!;
-    return {
-      row,
-      view: {
-        runId: row.run_id,
-        runName: row.run_name,
-        status: row.status,
-        startTime: row.start_time,
-        endTime: row.end_time,
-        experimentId: String(row.experiment_id),
-        parentRunId: row.parent_run_id,
-        metrics: d.metrics,
-        params: d.params,
-        tags: d.tags,
-      },
-    };
-  });
-  const matched = views.filter((v) => predicate(v.view));
-  matched.sort((a, b) => order(a.view, b.view));
-  const page = matched.slice(offset, offset + maxResults);
-  const next = offset + maxResults < matched.length ? encodePageToken(offset + maxResults) : null;
-  return { runs: page.map((v) => toRunData(v.row, data.get(v.row.run_id)!)), nextPageToken: next };
+  return {
+    runs: rows.map((row) => toRunData(row, data.get(row.run_id)!)),
+    nextPageToken: more ? encodePageToken(offset + maxResults) : null,
+  };
 }
