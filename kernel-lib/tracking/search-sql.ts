@@ -114,7 +114,8 @@ class Compiler {
 
   compare(c: Compare): string {
     const v = this.value(c.entity, c.key);
-    if (c.op === 'LIKE' || c.op === 'ILIKE') return this.d.like(v, this.bind(String(c.value)), c.op === 'ILIKE');
+    if (c.op === 'LIKE' || c.op === 'ILIKE')
+      return this.d.like(v, this.bind(String(c.value)), c.op === 'ILIKE');
     if (c.op === 'IN' || c.op === 'NOT IN') {
       const list = (Array.isArray(c.value) ? c.value : [c.value]).map((x) => this.bind(x));
       return `${v} ${c.op} (${list.join(', ')})`;

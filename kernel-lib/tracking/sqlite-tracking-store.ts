@@ -251,7 +251,11 @@ export class SqliteTrackingStore implements TrackingStore {
 
   /** {@inheritDoc TrackingStore.getRun} */
   async getRun(runId: string): Promise<RunData> {
-    return this.toRunData(this.runRow(runId));
+    const row = this.runRow(runId);
+    if (row.status === 'RUNNING' && this.reapDeadRunsSync(runId).length > 0) {
+      return this.toRunData(this.runRow(runId));
+    }
+    return this.toRunData(row);
   }
 
   /** Synchronous end (used from process exit hooks, where nothing async can run). */
@@ -378,6 +382,7 @@ export class SqliteTrackingStore implements TrackingStore {
 
   /** {@inheritDoc TrackingStore.searchRuns} */
   async searchRuns(query: SearchRunsQuery = {}): Promise<RunsPage> {
+    this.reapDeadRunsSync();
     return searchRunsInDb(this.db, query, (id) => this.getExperimentSync(id));
   }
 
@@ -547,13 +552,20 @@ export class SqliteTrackingStore implements TrackingStore {
 
   // ---------------------------------------------------------------- liveness
 
-  /** Synchronous variant of {@link reapDeadRuns}. */
-  reapDeadRunsSync(): string[] {
+  /**
+   * Synchronous variant of {@link reapDeadRuns}; with `runId`, checks only that run. Only RUNNING rows with
+   * an owner are read (a partial index holds them), and only owners other than this process are checked
+   * (a signal-0 probe and /proc), so reads can call it: a long-lived process then sees a run whose process
+   * was killed as KILLED, not only the next process that opens the store.
+   */
+  reapDeadRunsSync(runId?: string): string[] {
+    if (this.db.readonly) return [];
     const me = currentProcess();
     const rows = cachedStatement(
       this.db,
-      "SELECT run_id, owner_host, owner_pid, owner_started FROM runs WHERE status = 'RUNNING' AND owner_pid IS NOT NULL",
-    ).all() as Array<{
+      "SELECT run_id, owner_host, owner_pid, owner_started FROM runs WHERE status = 'RUNNING' AND owner_pid IS NOT NULL" +
+        (runId === undefined ? '' : ' AND run_id = ?'),
+    ).all(...(runId === undefined ? [] : [runId])) as Array<{
       run_id: string;
       owner_host: string;
       owner_pid: number;
