@@ -26,6 +26,12 @@ export interface SearchPlan {
   lifecycle: 'active' | 'deleted' | null;
   limit: number;
   offset: number;
+  /**
+   * With a first order clause on a metric, the search runs in two parts: `present` walks the runs that
+   * have that metric in index order (value, then the other keys), stopping after the page; `missing`
+   * takes the runs without it (they sort last); `count` counts the `present` part. Default: one query.
+   */
+  part?: 'present' | 'missing' | 'count';
 }
 
 /** A query and its parameters, in placeholder order. */
@@ -57,8 +63,8 @@ function comparisons(expr: FilterExpr | null): Compare[] {
   return out;
 }
 
-/** The operands of a same-kind and/or chain, in order. */
-function chain(expr: FilterExpr): FilterExpr[] {
+/** @internal The operands of a same-kind and/or chain, in order. */
+export function chain(expr: FilterExpr): FilterExpr[] {
   const out: FilterExpr[] = [];
   const stack: FilterExpr[] = [expr];
   while (stack.length > 0) {
@@ -86,6 +92,15 @@ class Compiler {
   bind(v: string | number): string {
     this.args.push(v);
     return this.d.param(this.args.length);
+  }
+
+  /** Makes `metrics.key` the driving table `j0` (bound later, in the WHERE clause, by {@link driveTerm}). */
+  drive(key: string): void {
+    this.joined.set(`metrics\u0000${key}`, 'j0');
+  }
+
+  driveTerm(key: string): string {
+    return `j0.key = ${this.bind(key)} AND r.run_id = j0.run_id`;
   }
 
   /** Allocates a LEFT JOIN for `entity.key` (must run before the WHERE clause is emitted). */
@@ -152,19 +167,38 @@ class Compiler {
  */
 export function compileSearch(plan: SearchPlan, dialect: SearchDialect): CompiledSearch {
   const c = new Compiler(dialect);
-  for (const o of plan.order) if (o.entity !== 'attributes') c.join(o.entity, o.key);
+  const part = plan.part;
+  const first = plan.order[0];
+  const split = part !== undefined && first?.entity === 'metrics';
+  const driven = split && part !== 'missing';
+  if (driven) c.drive(first.key);
+  // The missing part has no value for the first clause: it neither joins nor sorts on it.
+  const order = split && part === 'missing' ? plan.order.slice(1) : plan.order;
+  for (const o of order) if (o.entity !== 'attributes') c.join(o.entity, o.key);
   for (const cmp of comparisons(plan.filter)) if (cmp.entity !== 'attributes') c.join(cmp.entity, cmp.key);
   const joins = c.joinText;
   const where: string[] = [];
+  if (driven) where.push(c.driveTerm(first.key));
+  if (split && part === 'missing') {
+    where.push(
+      `NOT EXISTS (SELECT 1 FROM latest_metrics WHERE run_id = r.run_id AND key = ${c.bind(first.key)})`,
+    );
+  }
   if (plan.experimentIds !== null) {
     where.push(`r.experiment_id IN (${plan.experimentIds.map((id) => c.bind(id)).join(', ')})`);
   }
   if (plan.lifecycle !== null) where.push(`r.lifecycle_stage = ${c.bind(plan.lifecycle)}`);
   if (plan.filter) where.push(c.filter(plan.filter));
-  const order = [...plan.order.flatMap((o) => c.orderTerms(o)), 'r.start_time DESC', 'r.run_id ASC'];
+  // CROSS JOIN keeps the metric's index as the outer loop, so the walk stops after the page.
+  const from = driven ? 'latest_metrics j0 CROSS JOIN runs r' : 'runs r';
+  const head = `SELECT ${part === 'count' ? 'count(*)' : RUN_COLUMNS} FROM ${from}\n${joins}${joins ? '\n' : ''}`;
+  const whereText = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+  if (part === 'count') return { sql: `${head}${whereText}`, args: c.args };
+  const terms = order.flatMap((o, i) => {
+    const t = c.orderTerms(o);
+    return driven && i === 0 ? t.slice(1) : t; // every run of the present part has the value
+  });
+  const orderBy = [...terms, 'r.start_time DESC', 'r.run_id ASC'];
   const page = dialect.page(c.bind(plan.limit), c.bind(plan.offset));
-  const sql =
-    `SELECT ${RUN_COLUMNS} FROM runs r\n${joins}${joins ? '\n' : ''}` +
-    `${where.length > 0 ? `WHERE ${where.join(' AND ')}\n` : ''}ORDER BY ${order.join(', ')}\n${page}`;
-  return { sql, args: c.args };
+  return { sql: `${head}${whereText}\nORDER BY ${orderBy.join(', ')}\n${page}`, args: c.args };
 }

@@ -5,10 +5,10 @@
  */
 import { CellarError } from '../errors.js';
 import { cachedStatement, type SqliteDb } from '../store/sqlite.js';
-import { parseFilter } from './filter.js';
+import { parseFilter, type FilterExpr } from './filter.js';
 import { parseOrderBy } from './order-by.js';
 import { registerSearchFunctions, SQLITE_DIALECT } from './search-dialect.js';
-import { compileSearch } from './search-sql.js';
+import { chain, compileSearch, type SearchPlan } from './search-sql.js';
 import type { RunData, RunStatus, RunsPage, SearchRunsQuery } from './types.js';
 
 /** The params, latest metrics and tags of a run. */
@@ -147,18 +147,18 @@ export function searchRunsInDb(
     if (expIds.length === 0) return { runs: [], nextPageToken: null };
   }
   registerSearchFunctions(db);
-  const { sql, args } = compileSearch(
-    {
-      filter,
-      order,
-      experimentIds: expIds,
-      lifecycle: view === 'all' ? null : view,
-      limit: maxResults + 1,
-      offset,
-    },
-    SQLITE_DIALECT,
-  );
-  const rows = cachedStatement(db, sql).all(...args) as RunRow[];
+  const plan: SearchPlan = {
+    filter,
+    order,
+    experimentIds: expIds,
+    lifecycle: view === 'all' ? null : view,
+    limit: maxResults + 1,
+    offset,
+  };
+  const rows =
+    order[0]?.entity === 'metrics' && walkMetricIndex(db, plan)
+      ? searchInParts(db, plan)
+      : runQuery(db, plan);
   const more = rows.length > maxResults;
   if (more) rows.pop();
   const data = loadRunFields(
@@ -169,4 +169,68 @@ export function searchRunsInDb(
     runs: rows.map((row) => toRunData(row, data.get(row.run_id)!)),
     nextPageToken: more ? encodePageToken(offset + maxResults) : null,
   };
+}
+
+function runQuery(db: SqliteDb, plan: SearchPlan): RunRow[] {
+  const { sql, args } = compileSearch(plan, SQLITE_DIALECT);
+  return cachedStatement(db, sql).all(...args) as RunRow[];
+}
+
+/**
+ * A search ordered first by a metric: the runs that have the metric, walked in the metric's index order
+ * (the query stops after the page), then — only when the page reaches past them — the runs without it.
+ */
+function searchInParts(db: SqliteDb, plan: SearchPlan): RunRow[] {
+  const rows = runQuery(db, { ...plan, part: 'present' });
+  if (rows.length >= plan.limit) return rows;
+  let present = plan.offset + rows.length; // how many runs have the metric (exact once one row came back)
+  if (rows.length === 0 && plan.offset > 0) {
+    const { sql, args } = compileSearch({ ...plan, part: 'count' }, SQLITE_DIALECT);
+    present = cachedStatement(db, sql)
+      .pluck()
+      .get(...args) as number;
+  }
+  const missing = runQuery(db, {
+    ...plan,
+    part: 'missing',
+    limit: plan.limit - rows.length,
+    offset: Math.max(0, plan.offset - present),
+  });
+  return [...rows, ...missing];
+}
+
+const COUNT_TABLES = { metrics: 'latest_metrics', params: 'params', tags: 'tags' } as const;
+
+/** Index count of the runs one top-level `and` term keeps, or null when no index can count it. */
+function termCount(db: SqliteDb, term: FilterExpr): number | null {
+  if (term.kind !== 'compare' || term.entity === 'attributes') return null;
+  const table = COUNT_TABLES[term.entity];
+  const count = (cond: string, arg: string | number) =>
+    cachedStatement(db, `SELECT count(*) FROM ${table} WHERE key = ? AND ${cond}`)
+      .pluck()
+      .get(term.key, arg) as number;
+  if (term.entity === 'metrics' && term.op !== '!=') return count(`value ${term.op} ?`, term.value as number);
+  if (term.op === '=' && typeof term.value === 'string') return count('value = ?', term.value);
+  if (term.op === 'IN') return count('value IN (SELECT value FROM json_each(?))', JSON.stringify(term.value));
+  return null;
+}
+
+/**
+ * Chooses, for a search ordered first by a metric, between walking that metric's index in order (cheap
+ * when many runs match: the walk stops after the page) and letting SQLite start from the most selective
+ * filter term (cheap when few match). Both give the same rows; this only estimates which reads less, from
+ * index counts of the top-level `and` terms (assumed independent).
+ */
+function walkMetricIndex(db: SqliteDb, plan: SearchPlan): boolean {
+  if (plan.filter === null) return true;
+  const terms = plan.filter.kind === 'and' ? chain(plan.filter) : [plan.filter];
+  const counts = terms.map((t) => termCount(db, t)).filter((n): n is number => n !== null);
+  if (counts.length === 0) return true;
+  const withKey = cachedStatement(db, 'SELECT count(*) FROM latest_metrics WHERE key = ?')
+    .pluck()
+    .get(plan.order[0]!.key) as number;
+  if (withKey === 0) return true;
+  const expected = counts.reduce((acc, n) => acc * (n / withKey), withKey);
+  const walked = Math.min(withKey, ((plan.offset + plan.limit) / Math.max(expected, 1)) * withKey);
+  return walked <= Math.min(...counts);
 }
