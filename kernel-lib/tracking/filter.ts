@@ -454,6 +454,23 @@ function likeMatch(items: LikeItem[], value: string): boolean {
   return pi === items.length;
 }
 
+const likeCache = new Map<string, LikeItem[]>();
+
+/**
+ * @internal True when `value` matches the LIKE pattern (ILIKE with `caseInsensitive`) exactly as a filter
+ * evaluates it; compiled patterns are cached (SQL stores call this once per candidate row).
+ */
+export function likeMatches(pattern: string, value: string, caseInsensitive: boolean): boolean {
+  const key = (caseInsensitive ? 'i' : 's') + pattern;
+  let items = likeCache.get(key);
+  if (!items) {
+    if (likeCache.size >= 256) likeCache.clear();
+    items = compileLike(caseInsensitive ? pattern.toLowerCase() : pattern);
+    likeCache.set(key, items);
+  }
+  return likeMatch(items, caseInsensitive ? value.toLowerCase() : value);
+}
+
 type Predicate = (run: RunView) => boolean;
 // prettier-ignore
 const RELATIONS: Record<string, (a: number, b: number) => boolean> = {

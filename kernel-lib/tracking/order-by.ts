@@ -9,8 +9,8 @@
  *   several clauses separated by commas; an array holds one or more per entry. A key may appear once.
  * - Runs without the value (or with a null attribute such as the `end_time` of a running run) sort last
  *   whatever the direction; NaN metrics sort after every number but before missing values (as MLflow).
- * - Metrics and numeric attributes sort numerically, other attributes by their string (code-unit order,
- *   independent of locale). Cellar extension: params and tags whose whole value is a decimal number sort
+ * - Metrics and numeric attributes sort numerically, other attributes by their string (code-point order,
+ *   independent of locale, as the SQL stores sort). Cellar extension: params and tags whose whole value is a decimal number sort
  *   numerically ('9' before '10') and before non-numeric values, which sort as strings.
  * - Ties, and the order with no clauses at all, fall back to `attributes.start_time DESC` then run id ASC.
  */
@@ -108,6 +108,20 @@ function order<T>(x: T, y: T): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
+/**
+ * Code-point order of two strings (UTF-8 byte order, as SQLite's BINARY and PostgreSQL's "C" collation
+ * sort): UTF-16 code-unit order except that surrogates (astral characters) sort after U+E000–U+FFFF.
+ */
+function orderText(x: string, y: string): number {
+  if (x === y) return 0;
+  const n = Math.min(x.length, y.length);
+  let i = 0;
+  while (i < n && x.charCodeAt(i) === y.charCodeAt(i)) i++;
+  if (i === n) return x.length - y.length < 0 ? -1 : 1;
+  const fix = (c: number) => (c >= 0xe000 ? c - 0x800 : c >= 0xd800 ? c + 0x2000 : c);
+  return fix(x.charCodeAt(i)) < fix(y.charCodeAt(i)) ? -1 : 1;
+}
+
 /** Ascending comparison of two present values of the same key. */
 function comparePresent(x: string | number, y: string | number, numericStrings: boolean): number {
   if (typeof x === 'number' && typeof y === 'number') return order(x, y);
@@ -117,7 +131,7 @@ function comparePresent(x: string | number, y: string | number, numericStrings: 
     if (nx !== null && ny !== null) return order(nx, ny);
     if (nx !== null || ny !== null) return nx !== null ? -1 : 1; // numbers before text
   }
-  return order(String(x), String(y));
+  return orderText(String(x), String(y));
 }
 
 function compareBy(clause: OrderClause, a: RunView, b: RunView): number {

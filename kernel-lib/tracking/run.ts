@@ -3,7 +3,7 @@
  * stack of active runs (MLflow's "active run"), and the exit/signal hooks that end active runs so that a
  * run is never left RUNNING by a process that exits: normal exit → FINISHED, exit with an error code →
  * FAILED, SIGINT/SIGTERM/SIGHUP → KILLED. (A `kill -9` cannot be caught: the next process that opens the
- * store marks such runs KILLED.)
+ * store, or reads the run, marks such runs KILLED.)
  */
 import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';

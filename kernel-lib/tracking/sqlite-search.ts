@@ -5,8 +5,10 @@
  */
 import { CellarError } from '../errors.js';
 import { cachedStatement, type SqliteDb } from '../store/sqlite.js';
-import { compileFilter, type RunView } from './filter.js';
-import { compareRuns, parseOrderBy } from './order-by.js';
+import { parseFilter, type FilterExpr } from './filter.js';
+import { parseOrderBy } from './order-by.js';
+import { registerSearchFunctions, SQLITE_DIALECT } from './search-dialect.js';
+import { chain, compileSearch, type SearchPlan } from './search-sql.js';
 import type { RunData, RunStatus, RunsPage, SearchRunsQuery } from './types.js';
 
 /** The params, latest metrics and tags of a run. */
@@ -82,27 +84,29 @@ export function toRunData(row: RunRow, d: RunFields): RunData {
   };
 }
 
-/** Loads params, latest metrics and tags of many runs with three queries (by run ids, or all runs of experiments). */
-export function loadRunFields(
-  db: SqliteDb,
-  runIds: string[],
-  experimentIds?: number[],
-): Map<string, RunFields> {
+/**
+ * Loads params, latest metrics and tags of the given runs with three queries. SQLite builds one JSON
+ * object per run and table (`json_group_object`; its numbers round-trip exactly), so a page costs a few
+ * hundred rows instead of one row per value; the ids travel as one JSON array, so a page of any size is
+ * one cached statement per table.
+ */
+export function loadRunFields(db: SqliteDb, runIds: string[]): Map<string, RunFields> {
   const out = new Map<string, RunFields>();
   for (const id of runIds) out.set(id, { params: {}, metrics: {}, tags: {} });
-  const where =
-    experimentIds !== undefined
-      ? `run_id IN (SELECT run_id FROM runs WHERE experiment_id IN (${experimentIds.map(() => '?').join(',')}))`
-      : `run_id IN (${runIds.map(() => '?').join(',')})`;
-  const args = experimentIds ?? runIds;
-  if (args.length === 0) return out;
+  if (runIds.length === 0) return out;
+  const single = runIds.length === 1;
+  const where = single ? 'run_id = ?' : 'run_id IN (SELECT value FROM json_each(?))';
+  const arg = single ? runIds[0]! : JSON.stringify(runIds);
   const fill = (table: string, field: 'params' | 'metrics' | 'tags'): void => {
-    const rows = cachedStatement(db, `SELECT run_id, key, value FROM ${table} WHERE ${where}`)
+    const rows = cachedStatement(
+      db,
+      `SELECT run_id, json_group_object(key, value) FROM ${table} WHERE ${where} GROUP BY run_id`,
+    )
       .raw()
-      .all(...args) as Array<[string, string, string | number]>;
-    for (const [id, key, value] of rows) {
+      .all(arg) as Array<[string, string]>;
+    for (const [id, json] of rows) {
       const target = out.get(id);
-      if (target) (target[field] as Record<string, string | number>)[key] = value;
+      if (target) target[field] = JSON.parse(json) as never;
     }
   };
   fill('params', 'params');
@@ -112,8 +116,9 @@ export function loadRunFields(
 }
 
 /**
- * Searches runs: filter (MLflow language plus `or`), order, page. `checkExperiment` throws NOT_FOUND for an
- * unknown experiment id.
+ * Searches runs: filter (MLflow language plus `or`), order and page all run in SQLite (search-sql.ts);
+ * only the page's runs are then loaded with their params, latest metrics and tags. `checkExperiment`
+ * throws NOT_FOUND for an unknown experiment id.
  *
  * @throws CellarError INVALID_FILTER, INVALID_PARAMETER, NOT_FOUND
  */
@@ -122,8 +127,8 @@ export function searchRunsInDb(
   query: SearchRunsQuery,
   checkExperiment: (id: string) => void,
 ): RunsPage {
-  const predicate = compileFilter(query.filter ?? null);
-  const order = compareRuns(parseOrderBy(query.orderBy));
+  const filter = parseFilter(query.filter ?? null);
+  const order = parseOrderBy(query.orderBy);
   const maxResults = query.maxResults ?? 1000;
   if (!Number.isSafeInteger(maxResults) || maxResults < 1 || maxResults > MAX_RESULTS_LIMIT) {
     throw new CellarError(
@@ -133,47 +138,99 @@ export function searchRunsInDb(
   }
   const offset = query.pageToken ? decodePageToken(query.pageToken) : 0;
   const view = query.viewType ?? 'active';
-  let expIds: number[];
-  if (query.experimentIds === undefined) {
-    expIds = (cachedStatement(db, 'SELECT experiment_id FROM experiments').pluck().all() as number[]).slice();
-  } else {
+  let expIds: number[] | null = null;
+  if (query.experimentIds !== undefined) {
     expIds = query.experimentIds.map((id) => {
       checkExperiment(id);
       return experimentId(id);
     });
+    if (expIds.length === 0) return { runs: [], nextPageToken: null };
   }
-  if (expIds.length === 0) return { runs: [], nextPageToken: null };
-  const placeholders = expIds.map(() => '?').join(',');
-  const rows = cachedStatement(
-    db,
-    `SELECT * FROM runs WHERE experiment_id IN (${placeholders})${view === 'all' ? '' : ' AND lifecycle_stage = ?'}`,
-  ).all(...expIds, ...(view === 'all' ? [] : [view])) as RunRow[];
+  registerSearchFunctions(db);
+  const plan: SearchPlan = {
+    filter,
+    order,
+    experimentIds: expIds,
+    lifecycle: view === 'all' ? null : view,
+    limit: maxResults + 1,
+    offset,
+  };
+  const rows =
+    order[0]?.entity === 'metrics' && walkMetricIndex(db, plan)
+      ? searchInParts(db, plan)
+      : runQuery(db, plan);
+  const more = rows.length > maxResults;
+  if (more) rows.pop();
   const data = loadRunFields(
     db,
     rows.map((r) => r.run_id),
-    expIds,
   );
-  const views: Array<{ row: RunRow; view: RunView }> = rows.map((row) => {
-    const d = data.get(row.run_id)!;
-    return {
-      row,
-      view: {
-        runId: row.run_id,
-        runName: row.run_name,
-        status: row.status,
-        startTime: row.start_time,
-        endTime: row.end_time,
-        experimentId: String(row.experiment_id),
-        parentRunId: row.parent_run_id,
-        metrics: d.metrics,
-        params: d.params,
-        tags: d.tags,
-      },
-    };
+  return {
+    runs: rows.map((row) => toRunData(row, data.get(row.run_id)!)),
+    nextPageToken: more ? encodePageToken(offset + maxResults) : null,
+  };
+}
+
+function runQuery(db: SqliteDb, plan: SearchPlan): RunRow[] {
+  const { sql, args } = compileSearch(plan, SQLITE_DIALECT);
+  return cachedStatement(db, sql).all(...args) as RunRow[];
+}
+
+/**
+ * A search ordered first by a metric: the runs that have the metric, walked in the metric's index order
+ * (the query stops after the page), then — only when the page reaches past them — the runs without it.
+ */
+function searchInParts(db: SqliteDb, plan: SearchPlan): RunRow[] {
+  const rows = runQuery(db, { ...plan, part: 'present' });
+  if (rows.length >= plan.limit) return rows;
+  let present = plan.offset + rows.length; // how many runs have the metric (exact once one row came back)
+  if (rows.length === 0 && plan.offset > 0) {
+    const { sql, args } = compileSearch({ ...plan, part: 'count' }, SQLITE_DIALECT);
+    present = cachedStatement(db, sql)
+      .pluck()
+      .get(...args) as number;
+  }
+  const missing = runQuery(db, {
+    ...plan,
+    part: 'missing',
+    limit: plan.limit - rows.length,
+    offset: Math.max(0, plan.offset - present),
   });
-  const matched = views.filter((v) => predicate(v.view));
-  matched.sort((a, b) => order(a.view, b.view));
-  const page = matched.slice(offset, offset + maxResults);
-  const next = offset + maxResults < matched.length ? encodePageToken(offset + maxResults) : null;
-  return { runs: page.map((v) => toRunData(v.row, data.get(v.row.run_id)!)), nextPageToken: next };
+  return [...rows, ...missing];
+}
+
+const COUNT_TABLES = { metrics: 'latest_metrics', params: 'params', tags: 'tags' } as const;
+
+/** Index count of the runs one top-level `and` term keeps, or null when no index can count it. */
+function termCount(db: SqliteDb, term: FilterExpr): number | null {
+  if (term.kind !== 'compare' || term.entity === 'attributes') return null;
+  const table = COUNT_TABLES[term.entity];
+  const count = (cond: string, arg: string | number) =>
+    cachedStatement(db, `SELECT count(*) FROM ${table} WHERE key = ? AND ${cond}`)
+      .pluck()
+      .get(term.key, arg) as number;
+  if (term.entity === 'metrics' && term.op !== '!=') return count(`value ${term.op} ?`, term.value as number);
+  if (term.op === '=' && typeof term.value === 'string') return count('value = ?', term.value);
+  if (term.op === 'IN') return count('value IN (SELECT value FROM json_each(?))', JSON.stringify(term.value));
+  return null;
+}
+
+/**
+ * Chooses, for a search ordered first by a metric, between walking that metric's index in order (cheap
+ * when many runs match: the walk stops after the page) and letting SQLite start from the most selective
+ * filter term (cheap when few match). Both give the same rows; this only estimates which reads less, from
+ * index counts of the top-level `and` terms (assumed independent).
+ */
+function walkMetricIndex(db: SqliteDb, plan: SearchPlan): boolean {
+  if (plan.filter === null) return true;
+  const terms = plan.filter.kind === 'and' ? chain(plan.filter) : [plan.filter];
+  const counts = terms.map((t) => termCount(db, t)).filter((n): n is number => n !== null);
+  if (counts.length === 0) return true;
+  const withKey = cachedStatement(db, 'SELECT count(*) FROM latest_metrics WHERE key = ?')
+    .pluck()
+    .get(plan.order[0]!.key) as number;
+  if (withKey === 0) return true;
+  const expected = counts.reduce((acc, n) => acc * (n / withKey), withKey);
+  const walked = Math.min(withKey, ((plan.offset + plan.limit) / Math.max(expected, 1)) * withKey);
+  return walked <= Math.min(...counts);
 }

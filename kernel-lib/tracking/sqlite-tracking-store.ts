@@ -241,7 +241,21 @@ export class SqliteTrackingStore implements TrackingStore {
       for (const [k, v] of tags) insertTag.run(runId, k, v);
       if (opts.parentRunId) insertTag.run(runId, 'mlflow.parentRunId', opts.parentRunId);
     });
-    return this.toRunData(this.runRow(runId));
+    // The new run holds exactly what was just written: no need to read it back.
+    const tagObject: Record<string, string> = {};
+    for (const [k, v] of tags) tagObject[k] = v;
+    if (opts.parentRunId) tagObject['mlflow.parentRunId'] = opts.parentRunId;
+    const row: RunRow = {
+      run_id: runId,
+      experiment_id: expId,
+      run_name: opts.runName ?? null,
+      status: 'RUNNING',
+      start_time: start,
+      end_time: null,
+      parent_run_id: opts.parentRunId ?? null,
+      lifecycle_stage: 'active',
+    };
+    return toRunData(row, { params: {}, metrics: {}, tags: tagObject });
   }
 
   /** {@inheritDoc TrackingStore.createRun} */
@@ -251,7 +265,11 @@ export class SqliteTrackingStore implements TrackingStore {
 
   /** {@inheritDoc TrackingStore.getRun} */
   async getRun(runId: string): Promise<RunData> {
-    return this.toRunData(this.runRow(runId));
+    const row = this.runRow(runId);
+    if (row.status === 'RUNNING' && this.reapDeadRunsSync(runId).length > 0) {
+      return this.toRunData(this.runRow(runId));
+    }
+    return this.toRunData(row);
   }
 
   /** Synchronous end (used from process exit hooks, where nothing async can run). */
@@ -260,14 +278,19 @@ export class SqliteTrackingStore implements TrackingStore {
     if (!TERMINAL_STATUSES.includes(s)) {
       throw new CellarError('INVALID_PARAMETER', `A run ends with FINISHED, FAILED or KILLED, not ${s}.`);
     }
-    this.runRow(runId);
-    writeTx(this.db, 'end a run', () => {
-      cachedStatement(
-        this.db,
-        'UPDATE runs SET status = ?, end_time = COALESCE(end_time, ?), owner_pid = NULL WHERE run_id = ?',
-      ).run(s, endTime, runId);
-    });
-    return this.toRunData(this.runRow(runId));
+    if (typeof runId !== 'string' || runId === '') this.runRow(runId); // throws INVALID_PARAMETER
+    const row = writeTx(
+      this.db,
+      'end a run',
+      () =>
+        cachedStatement(
+          this.db,
+          `UPDATE runs SET status = ?, end_time = COALESCE(end_time, ?), owner_pid = NULL WHERE run_id = ?
+           RETURNING run_id, experiment_id, run_name, status, start_time, end_time, parent_run_id, lifecycle_stage`,
+        ).get(s, endTime, runId) as RunRow | undefined,
+    );
+    if (!row) throw new CellarError('NOT_FOUND', `No run with id "${runId}".`, { runId });
+    return this.toRunData(row);
   }
 
   /** {@inheritDoc TrackingStore.endRun} */
@@ -326,7 +349,8 @@ export class SqliteTrackingStore implements TrackingStore {
           'SELECT value FROM params WHERE run_id = ? AND key = ?',
         ).pluck();
         for (const [k, v] of params) {
-          insert.run(runId, k, v);
+          // A new key is inserted (one statement); only an existing key is read back and compared.
+          if (insert.run(runId, k, v).changes === 1) continue;
           const stored = read.get(runId, k) as string;
           if (stored !== v) {
             throw new CellarError(
@@ -378,6 +402,7 @@ export class SqliteTrackingStore implements TrackingStore {
 
   /** {@inheritDoc TrackingStore.searchRuns} */
   async searchRuns(query: SearchRunsQuery = {}): Promise<RunsPage> {
+    this.reapDeadRunsSync();
     return searchRunsInDb(this.db, query, (id) => this.getExperimentSync(id));
   }
 
@@ -547,13 +572,20 @@ export class SqliteTrackingStore implements TrackingStore {
 
   // ---------------------------------------------------------------- liveness
 
-  /** Synchronous variant of {@link reapDeadRuns}. */
-  reapDeadRunsSync(): string[] {
+  /**
+   * Synchronous variant of {@link reapDeadRuns}; with `runId`, checks only that run. Only RUNNING rows with
+   * an owner are read (a partial index holds them), and only owners other than this process are checked
+   * (a signal-0 probe and /proc), so reads can call it: a long-lived process then sees a run whose process
+   * was killed as KILLED, not only the next process that opens the store.
+   */
+  reapDeadRunsSync(runId?: string): string[] {
+    if (this.db.readonly) return [];
     const me = currentProcess();
     const rows = cachedStatement(
       this.db,
-      "SELECT run_id, owner_host, owner_pid, owner_started FROM runs WHERE status = 'RUNNING' AND owner_pid IS NOT NULL",
-    ).all() as Array<{
+      "SELECT run_id, owner_host, owner_pid, owner_started FROM runs WHERE status = 'RUNNING' AND owner_pid IS NOT NULL" +
+        (runId === undefined ? '' : ' AND run_id = ?'),
+    ).all(...(runId === undefined ? [] : [runId])) as Array<{
       run_id: string;
       owner_host: string;
       owner_pid: number;

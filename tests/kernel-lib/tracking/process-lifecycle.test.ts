@@ -77,3 +77,33 @@ test('a run of a process killed with SIGKILL is marked KILLED when the store is 
   expect(run.endTime).not.toBeNull();
   store.close();
 });
+
+test('a process that had the store open before the kill -9 sees the run KILLED on its next read', async () => {
+  const dir = makeTmp();
+  const store = openStore(dir); // process A: opened before B exists, stays open (a kernel, a server)
+  try {
+    const first = await startWaiting(dir); // process B
+    expect((await store.getRun(first.runId)).status).toBe('RUNNING');
+    let exited = new Promise((r) => first.child.on('exit', r));
+    first.child.kill('SIGKILL');
+    await exited;
+    const run = await store.getRun(first.runId);
+    expect(run.status).toBe('KILLED');
+    expect(run.endTime).not.toBeNull();
+
+    const second = await startWaiting(dir);
+    const running = await store.searchRuns({ filter: "attributes.status = 'RUNNING'" });
+    expect(running.map((r) => r.id)).toEqual([second.runId]);
+    exited = new Promise((r) => second.child.on('exit', r));
+    second.child.kill('SIGKILL');
+    await exited;
+    const listed = await store.searchRuns({ experiment: 'lifecycle' });
+    expect(listed.map((r) => [r.id, r.status])).toEqual([
+      [second.runId, 'KILLED'],
+      [first.runId, 'KILLED'],
+    ]);
+    expect(await store.searchRuns({ filter: "attributes.status = 'RUNNING'" })).toHaveLength(0);
+  } finally {
+    store.close();
+  }
+});
