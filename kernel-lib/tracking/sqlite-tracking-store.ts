@@ -8,7 +8,6 @@ import { randomUUID } from 'node:crypto';
 import { CellarError } from '../errors.js';
 import type { ArtifactStore } from '../store/artifacts.js';
 import { validateArtifactPath } from '../store/artifacts.js';
-import { currentProcess, isProcessAlive } from '../store/process.js';
 import { cachedStatement, type SqliteDb, writeTx } from '../store/sqlite.js';
 import {
   experimentId,
@@ -19,6 +18,7 @@ import {
   type RunFields,
   type RunRow,
 } from './sqlite-search.js';
+import { reapDeadRunsInDb } from './sqlite-reap.js';
 import {
   TERMINAL_STATUSES,
   type ArtifactInfo,
@@ -573,39 +573,11 @@ export class SqliteTrackingStore implements TrackingStore {
   // ---------------------------------------------------------------- liveness
 
   /**
-   * Synchronous variant of {@link reapDeadRuns}; with `runId`, checks only that run. Only RUNNING rows with
-   * an owner are read (a partial index holds them), and only owners other than this process are checked
-   * (a signal-0 probe and /proc), so reads can call it: a long-lived process then sees a run whose process
-   * was killed as KILLED, not only the next process that opens the store.
+   * Synchronous variant of {@link reapDeadRuns}; with `runId`, checks only that run. Cheap enough for reads
+   * (see sqlite-reap.ts), which call it so that a long-lived process sees a killed run as KILLED.
    */
   reapDeadRunsSync(runId?: string): string[] {
-    if (this.db.readonly) return [];
-    const me = currentProcess();
-    const rows = cachedStatement(
-      this.db,
-      "SELECT run_id, owner_host, owner_pid, owner_started FROM runs WHERE status = 'RUNNING' AND owner_pid IS NOT NULL" +
-        (runId === undefined ? '' : ' AND run_id = ?'),
-    ).all(...(runId === undefined ? [] : [runId])) as Array<{
-      run_id: string;
-      owner_host: string;
-      owner_pid: number;
-      owner_started: string | null;
-    }>;
-    const dead = rows.filter(
-      (r) =>
-        !(r.owner_pid === me.pid && r.owner_host === me.host && (r.owner_started ?? '') === me.started) &&
-        !isProcessAlive({ host: r.owner_host, pid: r.owner_pid, started: r.owner_started ?? '' }),
-    );
-    if (dead.length === 0) return [];
-    const now = Date.now();
-    writeTx(this.db, 'mark runs of dead processes KILLED', () => {
-      const update = cachedStatement(
-        this.db,
-        "UPDATE runs SET status = 'KILLED', end_time = ?, owner_pid = NULL WHERE run_id = ? AND status = 'RUNNING' AND owner_pid = ?",
-      );
-      for (const r of dead) update.run(now, r.run_id, r.owner_pid);
-    });
-    return dead.map((r) => r.run_id);
+    return reapDeadRunsInDb(this.db, runId);
   }
 
   /** {@inheritDoc TrackingStore.reapDeadRuns} */
