@@ -50,9 +50,8 @@ export {
   getPipelineVersion,
   diffPipelineVersions,
   parsePipelineRef,
-  type ExportOptions,
-  type ExportResult,
-} from './exporter/index.js';
+} from './lazy/exporter.js';
+export type { ExportOptions, ExportResult } from './exporter/index.js';
 export type { PipelineSpec, StepSpec, StepContext, ParameterSpec } from './exporter/spec.js';
 export * from './features/index.js';
 export * from './ml/index.js';
