@@ -1,6 +1,9 @@
 // Build: compiles kernel-lib, pipelines and bench to ESM (dist/esm, with .d.ts) and kernel-lib + pipelines to
-// CommonJS (dist/cjs) so that both `import` and tslab's `require` load "cellar"; then links
-// node_modules/cellar to this package so notebooks inside the repo resolve `from "cellar"` like an installed package.
+// CommonJS (dist/cjs) so that both `import` and tslab's `require` load "cellar"; links node_modules/cellar to
+// this package so notebooks inside the repo resolve `from "cellar"` like an installed package; then builds the
+// JupyterLab extension (scripts/build-extension.sh: a no-op when its sources are unchanged), so that
+// `npx cellar jupyter install` works right after `npm run build` / `npm run demo`.
+// `npm run build -- --no-extension` (or CELLAR_BUILD_EXTENSION=0) skips the extension.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, rmSync, symlinkSync, lstatSync, readlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -28,3 +31,8 @@ if (!ok) {
   symlinkSync('..', link, 'dir');
 }
 console.log('cellar: built dist/esm and dist/cjs');
+
+const skipExtension = process.argv.includes('--no-extension') || process.env.CELLAR_BUILD_EXTENSION === '0';
+if (!skipExtension) {
+  execFileSync('bash', [join(root, 'scripts', 'build-extension.sh')], { stdio: 'inherit' });
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the npm dependencies with `npm ci` when package-lock.json changed since the last install in this
-# checkout (idempotent: a second run with an unchanged lockfile does nothing).
+# checkout (idempotent: a second run with an unchanged lockfile does nothing), then makes sure polars' native
+# binary is there (npm skips it on Node 20: see scripts/ensure-polars-binary.mjs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
@@ -10,3 +11,4 @@ if [ ! -d node_modules ] || [ "$want" != "$have" ]; then
   npm ci --no-audit --no-fund
   echo "$want" > node_modules/.cellar-lock-sha256
 fi
+node scripts/ensure-polars-binary.mjs

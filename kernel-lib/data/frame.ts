@@ -6,7 +6,7 @@
  * Numbers always become Float64 columns (a Float32Array is widened), so cellar's algorithms never
  * see float32 values; JS `Date`s become Datetime(ms) columns, which cellar reads as UTC instants.
  */
-import pl from 'nodejs-polars';
+import { pl } from './polars.js';
 import type { DataFrame, DataType, Series } from 'nodejs-polars';
 import { CellarError } from '../errors.js';
 

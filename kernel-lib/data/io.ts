@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import pl from 'nodejs-polars';
+import { pl } from './polars.js';
 import type { DataFrame, DataType } from 'nodejs-polars';
 import { CellarError } from '../errors.js';
 import { toDataFrame, type DataFrameLike } from './frame.js';

@@ -13,7 +13,7 @@
  * widened, never narrowed).
  */
 import fs from 'node:fs';
-import pl from 'nodejs-polars';
+import { pl } from '../data/polars.js';
 import type { DataFrame, Series } from 'nodejs-polars';
 import { CellarError, isCellarError } from '../errors.js';
 import { readCsv, readParquet } from '../data/io.js';

@@ -6,7 +6,7 @@
  * Same options → identical rows on every machine (seeded mulberry32 and plain arithmetic only).
  */
 import { join, resolve } from 'node:path';
-import pl from 'nodejs-polars';
+import { pl } from '../data/polars.js';
 import type { DataFrame } from 'nodejs-polars';
 import { CellarError } from '../errors.js';
 import { writeCsv, writeFileAtomic, writeParquet } from '../data/io.js';

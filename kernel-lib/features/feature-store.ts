@@ -6,7 +6,7 @@
  * `historical.ts` and `online/`.
  */
 import { existsSync, statSync } from 'node:fs';
-import pl from 'nodejs-polars';
+import { pl } from '../data/polars.js';
 import type { DataFrame } from 'nodejs-polars';
 import { CellarError } from '../errors.js';
 import { getStore } from '../sdk.js';

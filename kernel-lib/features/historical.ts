@@ -5,7 +5,7 @@
  * or a Parquet/CSV file. The output keeps every entity row, in order, with all its columns, then the features.
  */
 import { resolve } from 'node:path';
-import pl from 'nodejs-polars';
+import { pl } from '../data/polars.js';
 import type { DataFrame, Series } from 'nodejs-polars';
 import { CellarError } from '../errors.js';
 import { toRows as frameToRows, toDataFrame as anyToDataFrame } from '../data/frame.js';

@@ -10,8 +10,9 @@
  * bound parameter; identifiers are checked and quoted (`postgres-source.ts`). Sessions use TimeZone=UTC, so
  * `timestamp without time zone` columns are read as UTC.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import { CellarError } from '../errors.js';
+import { requireDependency } from '../lazy/load.js';
 import { inspectSource, quoteColumn as q, type ColumnKind, type SourceInfo } from './postgres-source.js';
 import type {
   HistoricalJoinRequest,
@@ -39,11 +40,16 @@ function parseInt8(text: string): number | string {
   return Number.isSafeInteger(n) ? n : text;
 }
 
+/** The `pg` client, loaded when the first PostgreSQL store connects (it is an optional dependency). */
+function pgClient(): typeof pg {
+  return requireDependency<typeof pg>('pg', 'The PostgreSQL offline store');
+}
+
 const TYPES = {
   getTypeParser(oid: number, format?: string): unknown {
     if (oid === 20) return parseInt8;
     if (oid === 1700) return (text: string) => Number(text);
-    return pg.types.getTypeParser(oid, format as 'text');
+    return pgClient().types.getTypeParser(oid, format as 'text');
   },
 };
 
@@ -131,7 +137,7 @@ export class PostgresOfflineStore implements OfflineStore {
         `PostgreSQL URL ${JSON.stringify(url)} must look like postgres://user@host:5432/db.`,
       );
     }
-    const pool = new pg.Pool({
+    const pool = new (pgClient().Pool)({
       connectionString: url,
       max: opts.poolSize ?? 4,
       options: '-c TimeZone=UTC',

@@ -4,7 +4,7 @@
  * string arrays) and feature value columns (Float64Array with NaN nulls for numbers and times, arrays with
  * null for strings and booleans), plus the mapping of polars types to feature dtypes.
  */
-import pl from 'nodejs-polars';
+import { pl } from '../data/polars.js';
 import type { Series } from 'nodejs-polars';
 import { CellarError } from '../errors.js';
 import type { KeyColumn } from './pit-keys.js';

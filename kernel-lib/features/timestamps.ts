@@ -8,7 +8,7 @@
  * zone is read as UTC (polars stores every Datetime as an offset from the UTC epoch); a Date column is
  * midnight UTC of that day. Nulls are errors: a row without a time cannot be placed in time.
  */
-import pl from 'nodejs-polars';
+import { pl } from '../data/polars.js';
 import type { Series } from 'nodejs-polars';
 import { CellarError } from '../errors.js';
 

@@ -5,7 +5,7 @@
  */
 import { CellarError } from '../errors.js';
 import { toMatrix, toVector, type Matrix, type MatrixColumnType } from '../data/matrix.js';
-import { emitFitEvent, hasFitListeners } from './hooks.js';
+import { emitFitEvent, recordFit } from './hooks.js';
 import { datasetFingerprint } from './fingerprint.js';
 import { predictColumns } from './linear-core.js';
 import { regressionMetrics } from './metrics.js';
@@ -147,22 +147,21 @@ export abstract class LinearEstimator implements Estimator {
     this.fittedAt = new Date().toISOString();
     this.datasetFingerprint = undefined;
     this.nIter = r.nIter;
-    if (hasFitListeners()) {
-      emitFitEvent(() => {
-        this.datasetFingerprint = datasetFingerprint(m.featureNames, m.columns, yv);
-        const pred = predictColumns(m.columns, m.nRows, coef, r.intercept);
-        return {
-          className: this.className,
-          params: this.getParams(),
-          featureNames: this.featureNames.slice(),
-          nRows: m.nRows,
-          nCols: m.nCols,
-          model: this.toJSON(),
-          datasetFingerprint: this.datasetFingerprint,
-          trainingMetrics: regressionMetrics(yv, pred),
-        };
-      });
-    }
+    const event = emitFitEvent(() => {
+      this.datasetFingerprint = datasetFingerprint(m.featureNames, m.columns, yv);
+      const pred = predictColumns(m.columns, m.nRows, coef, r.intercept);
+      return {
+        className: this.className,
+        params: this.getParams(),
+        featureNames: this.featureNames.slice(),
+        nRows: m.nRows,
+        nCols: m.nCols,
+        model: this.toJSON(),
+        datasetFingerprint: this.datasetFingerprint,
+        trainingMetrics: regressionMetrics(yv, pred),
+      };
+    });
+    recordFit({ className: this.className, model: event?.model ?? this.toJSON(), at: Date.now() });
     return this;
   }
 

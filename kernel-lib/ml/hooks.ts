@@ -1,7 +1,10 @@
 /**
  * ml/hooks — the fit-event bus. Every cellar estimator announces a successful `fit` here, so tracking
- * can autolog runs without ml importing tracking. Listeners live on a process-wide registry (keyed by a
- * global symbol) so the ESM and CommonJS builds of cellar loaded in one process share it.
+ * can autolog runs without ml importing tracking. A listener may say when it wants events (`when`): the
+ * event — the training data's fingerprint, predictions and training metrics — is built only when some
+ * listener wants it, so a fit outside an autologged run costs what the estimator alone costs.
+ * Listeners live in this module's state (not on `globalThis`), so a pipeline worker that drops a step's
+ * modules also drops the step's listeners, and nothing of cellar outlives the step.
  */
 import type { ModelJSON, ModelParams } from './model-json.js';
 
@@ -25,51 +28,73 @@ export interface FitEvent {
 /** A function called with each FitEvent. */
 export type FitListener = (e: FitEvent) => void;
 
-const REGISTRY_KEY = Symbol.for('cellar.ml.fitListeners');
-
-function listeners(): Set<FitListener> {
-  const g = globalThis as unknown as Record<symbol, Set<FitListener> | undefined>;
-  let set = g[REGISTRY_KEY];
-  if (set === undefined) {
-    set = new Set<FitListener>();
-    g[REGISTRY_KEY] = set;
-  }
-  return set;
+/** Options of {@link addFitListener}. */
+export interface FitListenerOptions {
+  /**
+   * Asked before each fit: the listener receives the event only when this returns true (default: always).
+   * Events nobody wants are never built.
+   */
+  when?: () => boolean;
 }
 
+interface Subscription {
+  fn: FitListener;
+  when: (() => boolean) | undefined;
+}
+
+const subscriptions = new Set<Subscription>();
+
+/** The last successful fit of this process, whether or not anyone listened. */
+export interface FitRecord {
+  className: string;
+  /** The fitted model (with its dataset fingerprint when a listener asked for the event). */
+  model: ModelJSON;
+  /** Epoch milliseconds. */
+  at: number;
+}
+let lastRecord: FitRecord | null = null;
+
 /**
- * Registers `fn` to be called after every successful estimator fit, and returns a function that
- * unregisters it. A listener that throws does not break `fit`: the error is reported with `console.warn`.
+ * Registers `fn` to be called after every successful estimator fit (or, with `when`, after the fits that
+ * happen while `when()` is true), and returns a function that unregisters it. A listener that throws does
+ * not break `fit`: the error is reported with `console.warn`.
  *
  * @example
  * const stop = addFitListener((e) => console.log(e.className, e.trainingMetrics.rmse));
  * new ElasticNet().fit(X, y); // logs "ElasticNet 0.93…"
  * stop();
  */
-export function addFitListener(fn: FitListener): () => void {
-  const set = listeners();
-  // Wrap so that registering the same function twice yields two independent subscriptions.
-  const entry: FitListener = (e) => fn(e);
-  set.add(entry);
+export function addFitListener(fn: FitListener, opts: FitListenerOptions = {}): () => void {
+  // A new object per call, so registering the same function twice yields two independent subscriptions.
+  const entry: Subscription = { fn, when: opts.when };
+  subscriptions.add(entry);
   return () => {
-    set.delete(entry);
+    subscriptions.delete(entry);
   };
 }
 
-/** True when at least one fit listener is registered (estimators skip the event's cost otherwise). */
+function interested(): Subscription[] {
+  const wanted: Subscription[] = [];
+  for (const s of subscriptions) if (s.when === undefined || s.when()) wanted.push(s);
+  return wanted;
+}
+
+/** True when at least one fit listener wants the next fit's event (estimators skip the event's cost otherwise). */
 export function hasFitListeners(): boolean {
-  return listeners().size > 0;
+  for (const s of subscriptions) if (s.when === undefined || s.when()) return true;
+  return false;
 }
 
 /**
- * Builds the event with `make` (only if someone listens) and delivers it to every listener; listener
- * errors are caught and reported with a one-line `console.warn`.
+ * Builds the event with `make` (only if some listener wants it) and delivers it to those listeners; listener
+ * errors are caught and reported with a one-line `console.warn`. Returns the event, or null when nobody
+ * wanted one.
  */
-export function emitFitEvent(make: () => FitEvent): void {
-  const set = listeners();
-  if (set.size === 0) return;
+export function emitFitEvent(make: () => FitEvent): FitEvent | null {
+  const wanted = interested();
+  if (wanted.length === 0) return null;
   const event = make();
-  for (const fn of [...set]) {
+  for (const { fn } of wanted) {
     try {
       fn(event);
     } catch (err) {
@@ -79,4 +104,15 @@ export function emitFitEvent(make: () => FitEvent): void {
       );
     }
   }
+  return event;
+}
+
+/** Records a successful fit as this process's last one (cheap: the model JSON only). */
+export function recordFit(record: FitRecord): void {
+  lastRecord = record;
+}
+
+/** The last successful fit of this process, or null before any. */
+export function lastFitRecord(): FitRecord | null {
+  return lastRecord;
 }

@@ -4,8 +4,9 @@
  */
 // Imported from the package ml-regression re-exports it from: `ml-regression` itself pulls in an
 // ESM-only dependency (is-any-array) that jest's CommonJS runtime cannot load on Node 20.
-import MultivariateLinearRegression from 'ml-regression-multivariate-linear';
+import type MultivariateLinearRegression from 'ml-regression-multivariate-linear';
 import type { Matrix } from '../data/matrix.js';
+import { requireDependency } from '../lazy/load.js';
 import { centeredGram } from './coordinate-descent-gram.js';
 import { checkBoolParam, LinearEstimator, type ColumnFit } from './estimator.js';
 import { choleskyFactor, forwardSolve } from './linalg.js';
@@ -106,6 +107,11 @@ export class LinearRegression extends LinearEstimator {
 }
 
 function solve(rows: number[][], yRows: number[][], p: number): number[] {
-  const mlr = new MultivariateLinearRegression(rows, yRows, { intercept: false, statistics: false });
+  // Loaded on first fit: `import 'cellar'` should not pay for ml-matrix up front.
+  const Mlr = requireDependency<typeof MultivariateLinearRegression>(
+    'ml-regression-multivariate-linear',
+    'LinearRegression',
+  );
+  const mlr = new Mlr(rows, yRows, { intercept: false, statistics: false });
   return mlr.weights.slice(0, p).map((w) => w[0]);
 }

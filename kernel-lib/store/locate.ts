@@ -1,8 +1,9 @@
 /**
  * store/locate — decides where the embedded store lives. Like git, cellar walks up from the working
- * directory to the nearest `.cellar/`; `CELLAR_URI` (like MLflow's tracking URI) or an explicit directory
- * overrides the search. Only the embedded (SQLite) kind exists so far; other URI schemes are rejected
- * with a message that says so.
+ * directory to the nearest `.cellar/`; `CELLAR_URI` (like MLflow's tracking URI) or an explicit store
+ * (`openStore(uri)`, `useStore`, `featureStore`, `cellar --store`) overrides the search. Both go through the
+ * one parser here, `parseStoreUri`: a directory, `sqlite:<dir>` or `sqlite:///path/cellar.db`. Only the
+ * embedded (SQLite) kind exists so far; other URI schemes are refused with a message that says so.
  */
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -40,39 +41,47 @@ function storeDirFor(dir: string): string {
 
 /**
  * Parses a store URI: a directory path, `file:<path>`, or `sqlite:<path>` (`sqlite:///abs/dir` or a path to
- * a `.db` file, whose folder is then the store). Other schemes are not available yet.
+ * a `.db` file, whose folder is then the store). Other schemes are not available yet. `what` names the
+ * URI's origin in messages (`CELLAR_URI`, `--store`, `openStore`).
  *
  * @throws CellarError UNSUPPORTED for `http(s):`/`postgres:` URIs, INVALID_PARAMETER for an empty or unknown scheme.
  */
-export function parseStoreUri(uri: string): string {
+export function parseStoreUri(uri: string, what = 'CELLAR_URI'): string {
   const text = uri.trim();
   if (text === '')
-    throw new CellarError('INVALID_PARAMETER', 'CELLAR_URI is empty: unset it or set it to a directory.');
+    throw new CellarError('INVALID_PARAMETER', `${what} is empty: give a directory or a sqlite: URI.`);
   const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(text)?.[1]?.toLowerCase();
   if (scheme === undefined || scheme.length === 1 /* a Windows drive letter */) return storeDirFor(text);
   if (scheme === 'sqlite' || scheme === 'file') {
     let path = text.slice(scheme.length + 1);
     if (path.startsWith('//')) path = path.slice(2); // sqlite:///abs/path → /abs/path
-    if (path === '') throw new CellarError('INVALID_PARAMETER', `CELLAR_URI "${uri}" names no path.`);
+    if (path === '') throw new CellarError('INVALID_PARAMETER', `${what} "${uri}" names no path.`);
     path = decodeURIComponent(path);
     if (path.endsWith('.db')) return dirname(resolve(path));
     return storeDirFor(path);
   }
-  if (['http', 'https', 'postgres', 'postgresql'].includes(scheme)) {
+  if (['http', 'https', 'postgres', 'postgresql', 'redis'].includes(scheme)) {
     throw new CellarError(
       'UNSUPPORTED',
-      `CELLAR_URI "${uri}" uses the ${scheme}: backend, which this version of cellar does not provide yet. ` +
-        'Use a directory path (the embedded store) instead.',
+      `${what} "${redactUri(uri)}" uses the ${scheme}: backend, which this version of cellar does not provide yet. ` +
+        'Use a directory path or sqlite:<path> (the embedded store) instead.',
+      { scheme },
     );
   }
   throw new CellarError(
     'INVALID_PARAMETER',
-    `CELLAR_URI "${uri}" has an unknown scheme "${scheme}:". Use a directory path or sqlite:<path>.`,
+    `${what} "${redactUri(uri)}" has an unknown scheme "${scheme}:". Use a directory path (write ./${scheme}:… for a folder whose name has a colon) or sqlite:<path>.`,
+    { scheme },
   );
 }
 
+/** A URI without its password (`postgres://user:secret@host` → `postgres://user:***@host`), for messages. */
+function redactUri(uri: string): string {
+  return uri.replace(/^([a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/, '$1:***@');
+}
+
 /**
- * Finds the store for `dir` (explicit), else `CELLAR_URI`, else the nearest `.cellar/` above the working
+ * Finds the store for `dir` (explicit: a directory or store URI, as `CELLAR_URI`), else `CELLAR_URI`, else the nearest `.cellar/` above the working
  * directory, else `<cwd>/.cellar` (to be created).
  */
 export function locateStore(
@@ -80,7 +89,8 @@ export function locateStore(
   env: NodeJS.ProcessEnv = process.env,
   cwd = process.cwd(),
 ): StoreLocation {
-  if (dir !== undefined && dir !== '') return { kind: 'sqlite', root: storeDirFor(dir), source: 'argument' };
+  if (dir !== undefined && dir !== '')
+    return { kind: 'sqlite', root: parseStoreUri(dir, 'The store'), source: 'argument' };
   const uri = env.CELLAR_URI;
   if (uri !== undefined && uri !== '')
     return { kind: 'sqlite', root: parseStoreUri(uri), source: 'CELLAR_URI' };

@@ -4,10 +4,11 @@
  * write lock, and the numbered migrations applied exactly once even when several processes open a new
  * store at the same moment (the migration runs inside one IMMEDIATE transaction that re-reads the version).
  */
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CellarError } from '../errors.js';
+import { requireDependency } from '../lazy/load.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, type Migration } from './schema.js';
 
 /** The better-sqlite3 connection type. */
@@ -110,9 +111,11 @@ export function openDatabase(root: string, opts: OpenDatabaseOptions = {}): Sqli
       `${file} is a directory, not a cellar database. Move it away and retry.`,
     );
   }
+  // Loaded here, not at import: `import 'cellar'` should not pay for the native addon before a store opens.
+  const BetterSqlite = requireDependency<typeof Database>('better-sqlite3', 'The embedded store');
   let db: SqliteDb;
   try {
-    db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+    db = new BetterSqlite(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
   } catch (e) {
     throw new CellarError('STORE_CORRUPT', `Cannot open the store database ${file}: ${(e as Error).message}`);
   }

@@ -7,7 +7,7 @@
  * Also `evaluate`, which logs test metrics of any model with `predict`.
  */
 import { CellarError } from '../errors.js';
-import { addFitListener, type FitEvent } from '../ml/hooks.js';
+import { addFitListener, lastFitRecord, type FitEvent } from '../ml/hooks.js';
 import { regressionMetrics } from '../ml/metrics.js';
 import type { ModelJSON } from '../ml/model-json.js';
 import { activeRun, type ActiveRun } from './run.js';
@@ -55,6 +55,12 @@ export function autolog(opts: AutologOptions = {}): Required<AutologOptions> {
 
 /** The last model fitted in this process (whether or not a run was active). */
 export function getLastFit(): LastFit | null {
+  // Fits outside an autologged run are only recorded by ml (no event is built for them).
+  const record = lastFitRecord();
+  if (record === null) return null;
+  if (lastFit === null || lastFit.model !== record.model) {
+    lastFit = { className: record.className, model: record.model, runId: null, at: record.at };
+  }
   return lastFit;
 }
 
@@ -105,9 +111,15 @@ async function logFit(run: ActiveRun, e: FitEvent): Promise<void> {
   if (target !== run) await target.end('FINISHED');
 }
 
+/** Whether the next fit is logged: autolog on and a run active (otherwise no fit event is even built). */
+function wantsFit(): boolean {
+  if (config.disable) return false;
+  const run = activeRun();
+  return run !== null && !run.isEnded;
+}
+
 function onFit(e: FitEvent): void {
   lastFit = { className: e.className, model: e.model, runId: null, at: Date.now() };
-  if (config.disable) return;
   const run = activeRun();
   if (!run || run.isEnded) return;
   lastFit.runId = run.id;
@@ -126,7 +138,7 @@ let installed = false;
 export function installAutolog(): void {
   if (installed) return;
   installed = true;
-  addFitListener(onFit);
+  addFitListener(onFit, { when: wantsFit });
 }
 
 /** Anything with a `predict` method (cellar estimators and loaded models). */

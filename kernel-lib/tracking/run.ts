@@ -330,6 +330,9 @@ export function pushActive(run: ActiveRun): void {
 export function popActive(run: ActiveRun): void {
   const i = activeStack.lastIndexOf(run);
   if (i >= 0) activeStack.splice(i, 1);
+  // With no run left, the process's exit and signals are no business of cellar's (and a pipeline worker
+  // that ran a tracked step stays reusable: no listener of this module outlives the step).
+  if (activeStack.length === 0) uninstallExitHooks();
 }
 
 function endAll(status: RunStatus): void {
@@ -345,11 +348,14 @@ function endAll(status: RunStatus): void {
 
 let hooksInstalled = false;
 const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+const installedHooks: Array<[string, (code: number) => void]> = [];
 
 function installExitHooks(): void {
   if (hooksInstalled) return;
   hooksInstalled = true;
-  process.on('exit', (code) => endAll(code === 0 ? 'FINISHED' : 'FAILED'));
+  const onExit = (code: number): void => endAll(code === 0 ? 'FINISHED' : 'FAILED');
+  process.on('exit', onExit);
+  installedHooks.push(['exit', onExit]);
   for (const sig of SIGNALS) {
     // Only take over a signal nobody else handles (a Jupyter kernel handles SIGINT itself, for interrupts).
     if (process.listenerCount(sig) > 0) continue;
@@ -359,5 +365,12 @@ function installExitHooks(): void {
       if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
     };
     process.on(sig, handler);
+    installedHooks.push([sig, handler]);
   }
+}
+
+function uninstallExitHooks(): void {
+  if (!hooksInstalled) return;
+  hooksInstalled = false;
+  for (const [event, fn] of installedHooks.splice(0)) process.removeListener(event, fn);
 }

@@ -17,7 +17,8 @@ import { registerPipelineDefinitionCommands } from './commands/pipelines-defs.js
 import { registerRunsCommands } from './commands/runs.js';
 import { registerSchedulerCommand } from './commands/scheduler.js';
 import { registerStepCommand } from './commands/step.js';
-import { EXIT, processIo, reportError, type Io } from './output.js';
+import { EXIT, exitQuietlyOnClosedStdout, processIo, reportError, type Io } from './output.js';
+import { packageVersion } from './version.js';
 
 /** State shared by the commands of one invocation. */
 export interface CliContext {
@@ -47,6 +48,7 @@ export function buildProgram(ctx: CliContext): Command {
       '--store <dir>',
       'project or .cellar directory to use (default: CELLAR_URI, else the nearest .cellar/)',
     )
+    .version(packageVersion(), '-V, --version', 'print the version of cellar')
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', EXIT_HELP)
     .exitOverride()
@@ -78,6 +80,7 @@ export function buildProgram(ctx: CliContext): Command {
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
   let storeOption: string | undefined;
   const ctx: CliContext = { io, exitCode: EXIT.OK, storeDir: () => storeOption };
+  if (io === processIo) exitQuietlyOnClosedStdout();
   const program = buildProgram(ctx);
   program.hook('preAction', (cmd) => {
     storeOption = cmd.optsWithGlobals<{ store?: string }>().store;

@@ -26,6 +26,21 @@ export const processIo: Io = {
   err: (t) => process.stderr.write(t),
 };
 
+let quietOnClosedPipe = false;
+
+/**
+ * Makes the process exit quietly (status 0) when stdout's reader goes away — `cellar pipelines runs | head`
+ * — instead of dying on an unhandled EPIPE with a stack trace. Idempotent.
+ */
+export function exitQuietlyOnClosedStdout(stream: NodeJS.WriteStream = process.stdout): void {
+  if (quietOnClosedPipe) return;
+  quietOnClosedPipe = true;
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(EXIT.OK);
+    throw e;
+  });
+}
+
 /** Maps a cellar error code to the command's exit code. */
 export function exitCodeFor(code: ErrorCode): number {
   switch (code) {

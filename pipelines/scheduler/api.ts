@@ -59,6 +59,8 @@ export interface ExecOptions {
   maxStepsPerWorker?: number;
   retry?: Partial<RetryPolicy>;
   log?: (line: string) => void;
+  /** Called with the runs as soon as they are stored, before any step starts (e.g. to show progress). */
+  onRunsCreated?: (runs: PipelineRunRow[]) => void;
 }
 
 /** A run with its task instances, attempts and the metrics logged on its tracking run. */
@@ -168,6 +170,7 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunSummary>
   const state = new SchedulerState(backend.db);
   const run = createManualRun(state, prepared, 'manual', currentProcess(), opts.logicalDate !== undefined);
   opts.log?.(`run ${run.runId} of ${prepared.version.spec.name}@${prepared.version.spec.version}`);
+  opts.onRunsCreated?.([run]);
   const scheduler = new Scheduler({
     ...opts,
     workerScript,
@@ -279,6 +282,7 @@ export async function backfillPipeline(opts: BackfillOptions): Promise<BackfillR
     }
   });
   if (!wait || runs.length === 0) return { runs, existing };
+  opts.onRunsCreated?.(runs);
   const scheduler = new Scheduler({
     ...opts,
     ...(workerScript ? { workerScript } : {}),

@@ -4,7 +4,8 @@
  * [t0, t1), [t1, t2), …; the run for [start, end) starts once `end` has passed, and its logical date is
  * `start`. All times are epoch milliseconds evaluated in UTC.
  */
-import { CronExpressionParser, type CronExpression } from 'cron-parser';
+import type { CronExpression, CronExpressionParser } from 'cron-parser';
+import { requireDependency } from '../../kernel-lib/lazy/load.js';
 import { CellarError } from '../../kernel-lib/errors.js';
 
 /** A data interval [start, end) in epoch milliseconds. */
@@ -16,7 +17,12 @@ export interface DataInterval {
 const ALIASES = new Set(['@hourly', '@daily', '@weekly', '@monthly', '@yearly', '@annually']);
 
 function parse(expr: string, at: number): CronExpression {
-  return CronExpressionParser.parse(expr, { tz: 'UTC', currentDate: new Date(at) });
+  // cron-parser (with luxon) loads on first use: `cellar --help` and `cellar runs list` never need it.
+  const { CronExpressionParser: parser } = requireDependency<{ CronExpressionParser: typeof CronExpressionParser }>(
+    'cron-parser',
+    'Cron schedules',
+  );
+  return parser.parse(expr, { tz: 'UTC', currentDate: new Date(at) });
 }
 
 /**

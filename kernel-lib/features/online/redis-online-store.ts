@@ -5,8 +5,9 @@
  * script (EVALSHA), so concurrent writers converge to the same state; batches of keys are pipelined.
  */
 import { createHash } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { CellarError } from '../../errors.js';
+import { requireDependency } from '../../lazy/load.js';
 import type { OnlineRow, OnlineStore, OnlineValue } from '../stores.js';
 import { valuesToJson } from './sqlite-online-store.js';
 
@@ -90,7 +91,9 @@ export class RedisOnlineStore implements OnlineStore {
         `Redis URL ${JSON.stringify(url)} must look like redis://host:port/db.`,
       );
     }
-    const redis = new Redis(url, {
+    // ioredis is an optional dependency, loaded when the first Redis store connects.
+    const ioredis = requireDependency<typeof import('ioredis')>('ioredis', 'The Redis online store');
+    const redis = new ioredis.Redis(url, {
       lazyConnect: true,
       connectTimeout: opts.connectTimeoutMs ?? 5000,
       maxRetriesPerRequest: 2,

@@ -5,7 +5,8 @@
  */
 import type { Command } from 'commander';
 import { CellarError } from '../../../kernel-lib/errors.js';
-import { exportNotebook, type ExportResult } from '../../../kernel-lib/exporter/index.js';
+import type { ExportResult } from '../../../kernel-lib/exporter/index.js';
+import { exportNotebook } from '../../../kernel-lib/lazy/exporter.js';
 import { parseDuration } from '../../../kernel-lib/exporter/tags.js';
 import type { CliContext } from '../main.js';
 import { printFields, printJson, printTable } from '../output.js';

@@ -11,8 +11,8 @@ import {
   listPipelines,
   listPipelineVersions,
   parsePipelineRef,
-  type PipelineDiff,
-} from '../../../kernel-lib/exporter/index.js';
+} from '../../../kernel-lib/lazy/exporter.js';
+import type { PipelineDiff } from '../../../kernel-lib/exporter/index.js';
 import { parseDuration } from '../../../kernel-lib/exporter/tags.js';
 import { CellarError } from '../../../kernel-lib/errors.js';
 import { writeFileAtomic } from '../../../kernel-lib/data/io.js';

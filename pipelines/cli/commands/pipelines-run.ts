@@ -21,8 +21,10 @@ import {
   triggerPipeline,
   type RunSummary,
 } from '../../scheduler/api.js';
+import { SchedulerState, type PipelineRunRow } from '../../scheduler/state.js';
 import type { CliContext } from '../main.js';
-import { EXIT, iso, printFields, printJson, printTable } from '../output.js';
+import { EXIT, iso, printFields, printJson, printTable, processIo } from '../output.js';
+import { RunProgress } from '../progress.js';
 
 /** Collects a repeatable option (`--param a=1 --param b=2`). */
 export function collect(value: string, previous: string[]): string[] {
@@ -80,6 +82,37 @@ function printRun(ctx: CliContext, s: RunSummary): void {
   }
 }
 
+/**
+ * Shows the progress of the runs a command waits for on stderr (a redrawn status line on a terminal, plain
+ * lines otherwise); `stop()` ends it. `--quiet` shows nothing.
+ */
+function progressFor(
+  ctx: CliContext,
+  store: EmbeddedBackend,
+  quiet: boolean | undefined,
+): { onRunsCreated: (runs: PipelineRunRow[]) => void; stop: () => void } {
+  if (quiet) return { onRunsCreated: () => undefined, stop: () => undefined };
+  const state = new SchedulerState(store.db);
+  const progress = new RunProgress({
+    stream: {
+      write: (text: string) => ctx.io.err(text),
+      isTTY: ctx.io === processIo && process.stderr.isTTY === true,
+      columns: process.stderr.columns,
+    },
+    read: (runId) => ({ run: state.getRun(runId), tasks: state.tasks(runId) }),
+  });
+  let started = false;
+  return {
+    onRunsCreated: (runs) => {
+      started = true;
+      progress.watch(runs);
+    },
+    stop: () => {
+      if (started) progress.stop();
+    },
+  };
+}
+
 function paramsOf(list: string[] | undefined): Record<string, string> {
   return parseParamAssignments(list ?? []);
 }
@@ -99,6 +132,7 @@ export function registerPipelineRunCommands(pipelines: Command, ctx: CliContext)
       String(DEFAULT_MAX_STEPS_PER_WORKER),
     )
     .option('--json', 'print the result as JSON')
+    .option('-q, --quiet', 'do not show progress on stderr')
     .action(
       async (
         refText: string,
@@ -108,6 +142,7 @@ export function registerPipelineRunCommands(pipelines: Command, ctx: CliContext)
           concurrency: string;
           maxStepsPerWorker: string;
           json?: boolean;
+          quiet?: boolean;
         },
       ) => {
         const ref = parsePipelineRef(refText);
@@ -117,9 +152,12 @@ export function registerPipelineRunCommands(pipelines: Command, ctx: CliContext)
         process.once('SIGINT', onSignal);
         process.once('SIGTERM', onSignal);
         let summary: RunSummary;
+        const store = backend(ctx);
+        const progress = progressFor(ctx, store, opts.quiet);
         try {
           summary = await runPipeline({
-            store: backend(ctx),
+            store,
+            onRunsCreated: progress.onRunsCreated,
             name: ref.name,
             version: ref.version,
             params: paramsOf(opts.param),
@@ -131,6 +169,7 @@ export function registerPipelineRunCommands(pipelines: Command, ctx: CliContext)
               : { logicalDate: parseInstant(opts.logicalDate, '--logical-date') }),
           });
         } finally {
+          progress.stop();
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
         }
@@ -179,6 +218,7 @@ export function registerPipelineRunCommands(pipelines: Command, ctx: CliContext)
       String(DEFAULT_MAX_STEPS_PER_WORKER),
     )
     .option('--json', 'print the result as JSON')
+    .option('-q, --quiet', 'do not show progress on stderr')
     .action(
       async (
         name: string,
@@ -190,18 +230,27 @@ export function registerPipelineRunCommands(pipelines: Command, ctx: CliContext)
           concurrency: string;
           maxStepsPerWorker: string;
           json?: boolean;
+          quiet?: boolean;
         },
       ) => {
-        const result = await backfillPipeline({
-          store: backend(ctx),
-          name,
-          from: parseInstant(opts.from, '--from'),
-          to: parseInstant(opts.to, '--to'),
-          params: paramsOf(opts.param),
-          wait: opts.wait,
-          concurrency: positiveInt(opts.concurrency, '--concurrency'),
-          maxStepsPerWorker: positiveInt(opts.maxStepsPerWorker, '--max-steps-per-worker'),
-        });
+        const store = backend(ctx);
+        const progress = progressFor(ctx, store, opts.quiet);
+        let result: Awaited<ReturnType<typeof backfillPipeline>>;
+        try {
+          result = await backfillPipeline({
+            store,
+            onRunsCreated: progress.onRunsCreated,
+            name,
+            from: parseInstant(opts.from, '--from'),
+            to: parseInstant(opts.to, '--to'),
+            params: paramsOf(opts.param),
+            wait: opts.wait,
+            concurrency: positiveInt(opts.concurrency, '--concurrency'),
+            maxStepsPerWorker: positiveInt(opts.maxStepsPerWorker, '--max-steps-per-worker'),
+          });
+        } finally {
+          progress.stop();
+        }
         if (opts.json) printJson(ctx.io, result);
         else {
           printTable(

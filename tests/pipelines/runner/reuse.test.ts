@@ -3,7 +3,7 @@
  * that step sees none of the earlier one — fresh module state, environment and working directory. A step that
  * leaves timers, globals or process listeners behind, fails, or is the last one allowed retires its process.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { closeAllEmbedded } from '../../../kernel-lib/store/open.js';
 import { isProcessAlive } from '../../../kernel-lib/store/process.js';
@@ -11,7 +11,7 @@ import { WorkerPool } from '../../../pipelines/runner/pool.js';
 import type { WorkerTask } from '../../../pipelines/runner/protocol.js';
 import { attemptPaths } from '../../../pipelines/runner/paths.js';
 import { runPipeline } from '../../../pipelines/scheduler/api.js';
-import { cleanupTmp, makeTmp } from '../../helpers/tmp.js';
+import { cleanupTmp, makeTmp, REPO_ROOT } from '../../helpers/tmp.js';
 import { makeStore, workerScript, writePipeline } from '../../fixtures/pipelines/fixture.js';
 import { readOutput } from '../../fixtures/pipelines/outputs.js';
 
@@ -206,4 +206,38 @@ test('the pool hands a released worker only to steps of the same pipeline versio
   } finally {
     pool.close();
   }
+});
+
+test('steps that import cellar and fit inside a tracked run keep their worker (cellar leaves no globals)', async () => {
+  const root = makeStore();
+  const project = makeTmp();
+  const entry = join(REPO_ROOT, 'dist', 'cjs', 'kernel-lib', 'index.js');
+  const step = `
+    const c = require(${JSON.stringify(entry)});
+    c.useStore(${JSON.stringify(project)});
+    const X = [[1, 2], [2, 1], [3, 4], [4, 3], [5, 7]];
+    const y = [3.1, 2.9, 7.2, 6.8, 12.1];
+    new c.ElasticNet({ alpha: 0.1 }).fit(X, y); // outside a run: no event, nothing logged
+    const runId = await c.withRun({ experiment: 'reuse' }, async (run) => {
+      new c.ElasticNet({ alpha: 0.1 }).fit(X, y); // autologged
+      return run.id;
+    });
+    await new Promise((r) => setTimeout(r, 0));
+    const run = await c.getRun(runId);
+    c.getStore().close();
+    return { runId, rmse: run.metrics.training_rmse ?? null, fingerprint: run.tags['cellar.dataset.fingerprint'] ?? null };`;
+  chain(root, 'with-cellar', [step, step, step]);
+  const summary = await runPipeline({ store: root, name: 'with-cellar', workerScript: workerScript() });
+  expect(summary.run.state).toBe('success');
+  const o = await outs(summary.attempts, 3);
+  const logs = summary.attempts
+    .map((a) => (existsSync(a.logPath) ? readFileSync(a.logPath, 'utf8') : ''))
+    .join('\n');
+  expect(logs).not.toContain('not reused');
+  expect(new Set(o.map((x) => x.pid)).size).toBe(1); // the worker was reused for every step
+  for (const x of o) {
+    expect(typeof x.rmse).toBe('number');
+    expect(x.fingerprint).toMatch(/^[0-9a-f]{64}$/);
+  }
+  expect(new Set(o.map((x) => x.runId)).size).toBe(3);
 });
