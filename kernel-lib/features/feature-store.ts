@@ -20,6 +20,7 @@ import {
   getOnlineFeatures,
   materialize,
   materializeIncremental,
+  OnlinePlanCache,
   push,
   readWatermarks,
   SqliteOnlineStore,
@@ -33,8 +34,14 @@ import type { EntityDef, FeatureDtype, FeatureServiceDef, FeatureViewDef, FileSo
 
 interface RegistrySnapshot {
   version: string;
+  /** The registry's content fingerprint: a moved `version` with the same fingerprint keeps the snapshot. */
+  fingerprint: string;
   views: Map<string, FeatureViewDef>;
+  viewList: FeatureViewDef[];
   entities: Map<string, EntityDef>;
+  joinKeys: Map<string, string[]>;
+  /** Resolved feature lists of online reads (see `OnlinePlanCache`), valid for this snapshot only. */
+  plans: OnlinePlanCache;
 }
 
 /** Backends to plug in instead of the embedded ones (e.g. PostgreSQL offline, Redis online). */
@@ -211,23 +218,42 @@ export class FeatureStore {
 
   private snapshot: RegistrySnapshot | null = null;
 
-  /** The registered views and entities, re-read only when the registry changed (keeps online reads fast). */
+  /**
+   * The registered views and entities, re-read only when the registry changed. Keeps online reads fast: a commit
+   * by another process (metrics, online values) moves SQLite's data_version, which costs one small aggregate
+   * query here, not a re-read and re-parse of every definition.
+   */
   private registered(): RegistrySnapshot {
     const version = registry.registryVersion(this.db);
-    if (this.snapshot?.version !== version) {
-      const views = new Map(
-        registry.list(this.db, 'featureView').map((d) => [d.name, d.spec as FeatureViewDef]),
-      );
-      const entities = new Map(registry.list(this.db, 'entity').map((d) => [d.name, d.spec as EntityDef]));
-      this.snapshot = { version, views, entities };
+    const snap = this.snapshot;
+    if (snap?.version === version) return snap;
+    const fingerprint = registry.registryFingerprint(this.db);
+    if (snap?.fingerprint === fingerprint) {
+      snap.version = version;
+      return snap;
     }
+    const views = new Map(
+      registry.list(this.db, 'featureView').map((d) => [d.name, d.spec as FeatureViewDef]),
+    );
+    const entities = new Map(registry.list(this.db, 'entity').map((d) => [d.name, d.spec as EntityDef]));
+    this.snapshot = {
+      version,
+      fingerprint,
+      views,
+      viewList: [...views.values()],
+      entities,
+      joinKeys: new Map(),
+      plans: new OnlinePlanCache(),
+    };
     return this.snapshot;
   }
 
   private joinKeysOf = (view: FeatureViewDef): string[] => {
-    const { entities } = this.registered();
+    const snap = this.registered();
+    const cached = snap.views.get(view.name) === view ? snap.joinKeys.get(view.name) : undefined;
+    if (cached) return cached;
     const keys = view.entities.flatMap((e) => {
-      const ent = entities.get(e);
+      const ent = snap.entities.get(e);
       if (!ent)
         throw new CellarError(
           'INVALID_STATE',
@@ -235,7 +261,9 @@ export class FeatureStore {
         );
       return ent.joinKeys;
     });
-    return [...new Set(keys)];
+    const unique = [...new Set(keys)];
+    if (snap.views.get(view.name) === view) snap.joinKeys.set(view.name, unique);
+    return unique;
   };
 
   /**
@@ -424,9 +452,11 @@ export class FeatureStore {
         throw new CellarError('NOT_FOUND', `No feature service named "${refs}".`, { featureService: refs });
       refs = svc.spec.features;
     }
+    const snap = this.registered();
     return getOnlineFeatures({
       online: this.online,
-      views: [...this.registered().views.values()],
+      views: snap.viewList,
+      planCache: snap.plans,
       joinKeysOf: this.joinKeysOf,
       features: refs,
       entityRows: opts.entityRows,
