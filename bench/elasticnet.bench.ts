@@ -58,7 +58,13 @@ print(json.dumps({"cold": times[0], "warm": times[1], "coef": m.coef_.tolist(), 
 `;
 
 /** Child: cellar's fit through the package entry, timed in a fresh process. */
-async function cellarChild(args: { x: string; y: string; n: number; alpha: number; l1Ratio: number }): Promise<void> {
+async function cellarChild(args: {
+  x: string;
+  y: string;
+  n: number;
+  alpha: number;
+  l1Ratio: number;
+}): Promise<void> {
   const buf = readFileSync(args.x);
   const rows = new Float64Array(buf.buffer, buf.byteOffset, buf.byteLength / 8);
   const ybuf = readFileSync(args.y);
@@ -78,7 +84,13 @@ async function cellarChild(args: { x: string; y: string; n: number; alpha: numbe
     m.fit(X, y);
     times.push((performance.now() - t0) / 1000);
   }
-  const out: FitResult = { cold: times[0]!, warm: times[1]!, coef: [...m!.coef], intercept: m!.intercept, n_iter: m!.nIter ?? -1 };
+  const out: FitResult = {
+    cold: times[0]!,
+    warm: times[1]!,
+    coef: [...m!.coef],
+    intercept: m!.intercept,
+    n_iter: m!.nIter ?? -1,
+  };
   console.log(JSON.stringify(out));
 }
 
@@ -108,7 +120,12 @@ function makeData(n: number, correlated: boolean): { columns: Float64Array[]; y:
   return { columns, y };
 }
 
-function writeBinary(dir: string, n: number, columns: Float64Array[], y: Float64Array): { x: string; y: string } {
+function writeBinary(
+  dir: string,
+  n: number,
+  columns: Float64Array[],
+  y: Float64Array,
+): { x: string; y: string } {
   const rows = new Float64Array(n * P); // row-major, as numpy.fromfile(...).reshape(n, p) reads it
   for (let j = 0; j < P; j++) {
     const c = columns[j]!;
@@ -138,7 +155,6 @@ function spawnFit(kind: Contender, args: Record<string, unknown>): FitResult {
   return JSON.parse(res.stdout.trim().split('\n').pop()!) as FitResult;
 }
 
-
 /** All contenders on one dataset and config, interleaved rounds; returns the table rows. */
 function runCase(
   n: number,
@@ -151,7 +167,16 @@ function runCase(
     Contender,
     FitResult[]
   >;
-  const args = { x: data.x, y: data.yPath, n, p: P, alpha: c.alpha, l1Ratio: c.l1Ratio, tol: TOL, maxIter: MAX_ITER };
+  const args = {
+    x: data.x,
+    y: data.yPath,
+    n,
+    p: P,
+    alpha: c.alpha,
+    l1Ratio: c.l1Ratio,
+    tol: TOL,
+    maxIter: MAX_ITER,
+  };
   for (let r = 0; r < rounds; r++) {
     for (let j = 0; j < CONTENDERS.length; j++) {
       const k = CONTENDERS[(j + r) % CONTENDERS.length]!;
@@ -159,13 +184,22 @@ function runCase(
     }
   }
   console.log(`\n== ${dataLabel}, ${c.label}`);
-  const obj = (f: FitResult): number => enetObjective(data.columns, data.y, f.coef, f.intercept, c.alpha, c.l1Ratio);
+  const obj = (f: FitResult): number =>
+    enetObjective(data.columns, data.y, f.coef, f.intercept, c.alpha, c.l1Ratio);
   const ref = obj(results['sklearn-precompute-False'][0]!);
   for (const k of CONTENDERS) {
     const f = results[k];
     const rel = Math.abs(obj(f[0]!) - ref) / Math.abs(ref);
     console.log(
-      `  ${k.padEnd(25)} first fit ${medianRange(f.map((x) => x.cold * 1000), 0, ' ms')}, warm ${medianRange(f.map((x) => x.warm * 1000), 0, ' ms')}, ` +
+      `  ${k.padEnd(25)} first fit ${medianRange(
+        f.map((x) => x.cold * 1000),
+        0,
+        ' ms',
+      )}, warm ${medianRange(
+        f.map((x) => x.warm * 1000),
+        0,
+        ' ms',
+      )}, ` +
         `n_iter ${f[0]!.n_iter}, objective rel. diff ${rel.toExponential(1)}${rel > 1e-6 ? ' MISMATCH' : ''}`,
     );
     if (rel > 1e-6) process.exitCode = 1;
@@ -218,7 +252,8 @@ async function main(): Promise<void> {
     ] as const) {
       const { columns, y } = makeData(n, correlated);
       const paths = writeBinary(dir, n, columns, y);
-      for (const c of CONFIGS) rows.push(...runCase(n, rounds, { columns, y, x: paths.x, yPath: paths.y }, label, c));
+      for (const c of CONFIGS)
+        rows.push(...runCase(n, rounds, { columns, y, x: paths.x, yPath: paths.y }, label, c));
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -82,7 +82,9 @@ async function main(): Promise<void> {
   console.log(
     `metric ingestion: ${POINTS} points, batches of ${BATCH}, medians of ${results.length} interleaved rounds (range); ${machineLoad()}`,
   );
-  console.log(`  first round (fresh process): cellar ${results[0]!.cellar.toFixed(1)} ms, raw ${results[0]!.raw.toFixed(1)} ms`);
+  console.log(
+    `  first round (fresh process): cellar ${results[0]!.cellar.toFixed(1)} ms, raw ${results[0]!.raw.toFixed(1)} ms`,
+  );
   console.log(
     `  raw better-sqlite3 loop : ${medianRange(of('raw'), 1, ' ms')}  (${Math.round((POINTS / raw) * 1000)} points/s)`,
   );

@@ -41,7 +41,14 @@ const TTL_MS = 90 * 60_000;
 const T0 = Date.UTC(2022, 0, 1);
 const CONTENDERS = ['cellar', 'duckdb-rules', 'duckdb-asof', 'pandas'] as const;
 type Contender = (typeof CONTENDERS)[number];
-const PANDAS_SCRIPT = join(dirname(process.argv[1] ?? '.'), '..', '..', '..', 'bench', 'pandas_merge_asof.py');
+const PANDAS_SCRIPT = join(
+  dirname(process.argv[1] ?? '.'),
+  '..',
+  '..',
+  '..',
+  'bench',
+  'pandas_merge_asof.py',
+);
 
 interface ChildResult {
   cold: number;
@@ -74,7 +81,9 @@ function generate(dir: string, nE: number, nF: number, nK: number): void {
   const tsOf = new Float64Array(nF);
   for (let i = 0; i < nF; i++) {
     tsOf[i] =
-      i >= nK && rand() < 0.1 ? tsOf[i - nK]! : T0 + Math.floor(i / nK) * HOUR + Math.floor(rand() * 0.9 * HOUR);
+      i >= nK && rand() < 0.1
+        ? tsOf[i - nK]!
+        : T0 + Math.floor(i / nK) * HOUR + Math.floor(rand() * 0.9 * HOUR);
   }
   const order = new Int32Array(nF);
   for (let i = 0; i < nF; i++) order[i] = i;
@@ -124,7 +133,10 @@ function generate(dir: string, nE: number, nF: number, nK: number): void {
   );
   writeParquet(
     pl.DataFrame([
-      pl.Series('rid', Int32Array.from({ length: nE }, (_, i) => i)),
+      pl.Series(
+        'rid',
+        Int32Array.from({ length: nE }, (_, i) => i),
+      ),
       pl.Series('driver_id', eKey).cast(pl.Int64),
       time('event_timestamp', eTs),
     ]),
@@ -180,7 +192,11 @@ async function runCellar(dir: string, outDir: string): Promise<ChildResult> {
 }
 
 /** Child: DuckDB, with the same rules or plain ASOF; the rules result written ordered by entity row. */
-async function runDuckdb(kind: 'duckdb-rules' | 'duckdb-asof', dir: string, outDir: string): Promise<ChildResult> {
+async function runDuckdb(
+  kind: 'duckdb-rules' | 'duckdb-asof',
+  dir: string,
+  outDir: string,
+): Promise<ChildResult> {
   const { DuckDBInstance } = await import('@duckdb/node-api');
   const instance = await DuckDBInstance.create(':memory:');
   const con = await instance.connect();
@@ -215,7 +231,9 @@ async function runDuckdb(kind: 'duckdb-rules' | 'duckdb-asof', dir: string, outD
 function spawnChild(kind: Contender, dir: string, nE: number, nF: number): ChildResult {
   const res =
     kind === 'pandas'
-      ? spawnSync(PYTHON, [PANDAS_SCRIPT, dir, String(nE), String(nF), String(TTL_MS), dir], { encoding: 'utf8' })
+      ? spawnSync(PYTHON, [PANDAS_SCRIPT, dir, String(nE), String(nF), String(TTL_MS), dir], {
+          encoding: 'utf8',
+        })
       : spawnSync(process.execPath, [process.argv[1]!, '--child', kind, dir], { encoding: 'utf8' });
   if (res.status !== 0) throw new Error(`${kind} failed (${res.status}): ${res.stderr || String(res.error)}`);
   const p = JSON.parse(res.stdout.trim().split('\n').pop()!) as ChildResult & {
@@ -258,7 +276,9 @@ function check(dir: string): void {
   const cellar = FEATURES.map((f) => readBin(join(dir, `cellar_${f}.bin`)));
   const duck = readParquet(join(dir, 'duckdb.parquet'));
   const duckCols = FEATURES.map((f) =>
-    Float64Array.from(duck.getColumn(f).toArray() as Array<number | null>, (v) => (v === null ? NaN : Number(v))),
+    Float64Array.from(duck.getColumn(f).toArray() as Array<number | null>, (v) =>
+      v === null ? NaN : Number(v),
+    ),
   );
   const pandas = FEATURES.map((f) => readBin(join(dir, `pandas_${f}.bin`)));
   const matched = cellar[0]!.reduce((n, v) => n + (v === v ? 1 : 0), 0);
@@ -275,7 +295,8 @@ async function main(): Promise<void> {
   if (process.argv[2] === '--child') {
     const kind = process.argv[3] as Contender;
     const dir = process.argv[4]!;
-    const r = kind === 'cellar' ? await runCellar(dir, dir) : await runDuckdb(kind as 'duckdb-rules', dir, dir);
+    const r =
+      kind === 'cellar' ? await runCellar(dir, dir) : await runDuckdb(kind as 'duckdb-rules', dir, dir);
     console.log(JSON.stringify(r));
     return;
   }
@@ -312,7 +333,15 @@ async function main(): Promise<void> {
     const med = (k: Contender, m: 'cold' | 'warm'): number => median(results[k].map((x) => x[m]));
     for (const k of CONTENDERS) {
       console.log(
-        `  ${k.padEnd(12)} cold ${medianRange(results[k].map((x) => x.cold), 3, ' s')}, warm ${medianRange(results[k].map((x) => x.warm), 3, ' s')}`,
+        `  ${k.padEnd(12)} cold ${medianRange(
+          results[k].map((x) => x.cold),
+          3,
+          ' s',
+        )}, warm ${medianRange(
+          results[k].map((x) => x.warm),
+          3,
+          ' s',
+        )}`,
       );
     }
     const loads = results.pandas.map((x) => x.coldLoad ?? NaN);

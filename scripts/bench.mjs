@@ -45,7 +45,8 @@ if (!noBuild) {
 function declared(name, tag) {
   const src = readFileSync(join(root, 'bench', `${name}.bench.ts`), 'utf8');
   const out = [];
-  for (const m of src.matchAll(new RegExp(`@${tag}[ \\t]+([^\\n*]+)`, 'g'))) out.push(...m[1].trim().split(/\s+/));
+  for (const m of src.matchAll(new RegExp(`@${tag}[ \\t]+([^\\n*]+)`, 'g')))
+    out.push(...m[1].trim().split(/\s+/));
   return out;
 }
 
@@ -115,13 +116,11 @@ for (const name of selected) {
   writeFileSync(resultsFile, JSON.stringify(store, null, 2) + '\n');
 }
 
-const fmt = (v) => (v === null || v === undefined ? '' : typeof v === 'number' ? String(Number(v.toPrecision(4))) : String(v));
+const fmt = (v) =>
+  v === null || v === undefined ? '' : typeof v === 'number' ? String(Number(v.toPrecision(4))) : String(v);
 const esc = (s) => fmt(s).replace(/\|/g, '\\|');
 function table() {
-  const lines = [
-    '| bench | figure | value | peer | ratio | goal | met |',
-    '|---|---|---|---|---|---|---|',
-  ];
+  const lines = ['| bench | figure | value | peer | ratio | goal | met |', '|---|---|---|---|---|---|---|'];
   for (const name of Object.keys(store).sort()) {
     for (const r of store[name].rows ?? []) {
       const met = r.met === true ? 'yes' : r.met === false ? '**no**' : '';
@@ -137,12 +136,18 @@ function table() {
       const l = (a) => (a ?? []).map((x) => x.toFixed(2)).join(' ');
       return `- ${name}: ${s.date?.slice(0, 16).replace('T', ' ')} UTC, ${s.size ?? ''}${s.quick ? ' (--quick)' : ''}; load ${l(s.loadBefore)} → ${l(s.loadAfter)} on ${s.nproc} cores, ${s.seconds} s`;
     });
-  return [...lines, '', 'When and under what load each bench ran (ratios are from one run, peers side by side; other work shares the machine when the load exceeds the core count):', '', ...runs].join('\n');
+  return [
+    ...lines,
+    '',
+    'When and under what load each bench ran (ratios are from one run, peers side by side; other work shares the machine when the load exceeds the core count):',
+    '',
+    ...runs,
+  ].join('\n');
 }
 const md = [
   '# Benchmark results',
   '',
-  'Written by `npm run bench` (scripts/bench.mjs) from each bench\'s `BENCH_RESULT` line; do not edit by hand.',
+  "Written by `npm run bench` (scripts/bench.mjs) from each bench's `BENCH_RESULT` line; do not edit by hand.",
   'Ratio = cellar / peer (times: lower is better) unless the figure says otherwise.',
   '',
   table(),

@@ -84,7 +84,12 @@ export function emitResult(bench: string, rows: BenchRow[], extra: Record<string
   const clean = rows.map((r) => ({
     ...r,
     value: Number.isFinite(r.value) ? Number(r.value.toPrecision(6)) : null,
-    ratio: r.ratio === undefined || r.ratio === null || !Number.isFinite(r.ratio) ? null : Number(r.ratio.toFixed(3)),
+    ratio:
+      r.ratio === undefined || r.ratio === null || !Number.isFinite(r.ratio)
+        ? null
+        : Number(r.ratio.toFixed(3)),
   }));
-  console.log(`BENCH_RESULT ${JSON.stringify({ bench, load: loadavg(), nproc: cpus().length, ...extra, rows: clean })}`);
+  console.log(
+    `BENCH_RESULT ${JSON.stringify({ bench, load: loadavg(), nproc: cpus().length, ...extra, rows: clean })}`,
+  );
 }

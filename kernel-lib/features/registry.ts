@@ -111,9 +111,7 @@ function statements(db: SqliteDb): CheapStatements {
     s = {
       dataVersion: db.prepare<[]>('PRAGMA data_version').pluck(),
       fingerprint: db
-        .prepare<[]>(
-          'SELECT count(*), total(rowid), max(rowid), total(deleted_at) FROM feature_definitions',
-        )
+        .prepare<[]>('SELECT count(*), total(rowid), max(rowid), total(deleted_at) FROM feature_definitions')
         .raw(),
     };
     cheap.set(db, s);
