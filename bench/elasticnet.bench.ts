@@ -28,7 +28,12 @@ const CONFIGS = [
 ];
 const TOL = 1e-4;
 const MAX_ITER = 1000;
-const CONTENDERS = ['cellar', 'sklearn-precompute-False', 'sklearn-precompute-True'] as const;
+const CONTENDERS = [
+  'cellar',
+  'cellar-ml-only',
+  'sklearn-precompute-False',
+  'sklearn-precompute-True',
+] as const;
 type Contender = (typeof CONTENDERS)[number];
 
 /** What each child prints: the cold and warm fit times and the fitted model. */
@@ -64,6 +69,7 @@ async function cellarChild(args: {
   n: number;
   alpha: number;
   l1Ratio: number;
+  entry?: 'cellar' | 'ml';
 }): Promise<void> {
   const buf = readFileSync(args.x);
   const rows = new Float64Array(buf.buffer, buf.byteOffset, buf.byteLength / 8);
@@ -75,7 +81,10 @@ async function cellarChild(args: {
     for (let i = 0; i < args.n; i++) c[i] = rows[i * P + j]!;
     X[`x${j}`] = c;
   }
-  const { ElasticNet } = await import('cellar');
+  // 'cellar': the package entry, as a notebook imports it; 'ml': the ml module alone (no tracking hooks loaded),
+  // which shows what the package entry adds to a fit.
+  const { ElasticNet } =
+    args.entry === 'ml' ? await import('../kernel-lib/ml/index.js') : await import('cellar');
   const times: number[] = [];
   let m: InstanceType<typeof ElasticNet> | undefined;
   for (let r = 0; r < 2; r++) {
@@ -144,8 +153,16 @@ function hasSklearn(): boolean {
 
 function spawnFit(kind: Contender, args: Record<string, unknown>): FitResult {
   const res =
-    kind === 'cellar'
-      ? spawnSync(process.execPath, [process.argv[1]!, '--child', JSON.stringify(args)], { encoding: 'utf8' })
+    kind === 'cellar' || kind === 'cellar-ml-only'
+      ? spawnSync(
+          process.execPath,
+          [
+            process.argv[1]!,
+            '--child',
+            JSON.stringify({ ...args, entry: kind === 'cellar' ? 'cellar' : 'ml' }),
+          ],
+          { encoding: 'utf8' },
+        )
       : spawnSync(
           PYTHON,
           ['-c', PY_SCRIPT, JSON.stringify({ ...args, precompute: kind === 'sklearn-precompute-True' })],
@@ -214,6 +231,17 @@ function runCase(
       `  ratio cellar / sklearn best precompute (${bestName}), ${m === 'cold' ? 'first fit' : 'warm'}: ${ratio.toFixed(2)}× (goal ≤ 1.0×); ` +
         `vs precompute=False ${(med('cellar') / med('sklearn-precompute-False')).toFixed(2)}×, vs True ${(med('cellar') / med('sklearn-precompute-True')).toFixed(2)}×`,
     );
+    const mlOnly = med('cellar-ml-only');
+    console.log(
+      `  import('cellar') vs the ml module alone, ${m}: ${(med('cellar') / mlOnly).toFixed(2)}× (the package entry's fit hooks)`,
+    );
+    rows.push({
+      figure: `ElasticNet ${n / 1e6}M×10 ${dataLabel}, ${c.label}, ml module alone, ${m === 'cold' ? 'first fit' : 'warm fit'}`,
+      value: mlOnly * 1000,
+      unit: 'ms',
+      peer: `sklearn, best precompute (${bestName})`,
+      ratio: mlOnly / best,
+    });
     rows.push({
       figure: `ElasticNet ${n / 1e6}M×10 ${dataLabel}, ${c.label}, ${m === 'cold' ? 'first fit in a fresh process' : 'warm fit'}`,
       value: med('cellar') * 1000,

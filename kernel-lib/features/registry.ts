@@ -98,6 +98,16 @@ export function registryVersion(db: SqliteDb): string {
   return `${String(statements(db).dataVersion.get())}:${generations.get(db) ?? 0}`;
 }
 
+/** SQLite's `data_version` of this connection: it moves when another connection commits anything. */
+export function dataVersion(db: SqliteDb): number {
+  return Number(statements(db).dataVersion.get());
+}
+
+/** How many registry writes this connection made (its own commits do not move `data_version`). */
+export function registryGeneration(db: SqliteDb): number {
+  return generations.get(db) ?? 0;
+}
+
 interface CheapStatements {
   dataVersion: { get(): unknown };
   fingerprint: { get(): unknown };

@@ -29,11 +29,17 @@ const BATCH = 128;
 
 const READ_ONE =
   'SELECT event_ts, created_ts, values_json FROM online_features WHERE view = ? AND entity_key = ?';
+/** The same read plus the connection's data_version, from the same read transaction (one lock, not two). */
+const READ_ONE_VERSIONED = `
+SELECT d.data_version AS dv, o.event_ts AS event_ts, o.created_ts AS created_ts, o.values_json AS values_json
+FROM pragma_data_version AS d
+LEFT JOIN online_features AS o ON o.view = ? AND o.entity_key = ?`;
 
 interface StoredRow {
   event_ts: number;
   created_ts: number | null;
-  values_json: string;
+  /** Null only from the versioned read's LEFT JOIN when nothing is stored. */
+  values_json: string | null;
 }
 
 /** Serialises feature values; non-finite numbers (NaN, ±Infinity) become null like JSON itself does. */
@@ -79,6 +85,7 @@ export class SqliteOnlineStore implements OnlineStore {
   private readonly upsertOne: Statement;
   private readonly upsertBatch: Statement;
   private readonly readOne: Statement;
+  private readonly readOneVersioned: Statement;
   private readonly remove: Statement;
 
   /** Wraps an open, migrated store database (schema version ≥ 2). */
@@ -86,6 +93,7 @@ export class SqliteOnlineStore implements OnlineStore {
     this.upsertOne = db.prepare(upsertSql(1));
     this.upsertBatch = db.prepare(upsertSql(BATCH));
     this.readOne = db.prepare(READ_ONE);
+    this.readOneVersioned = db.prepare(READ_ONE_VERSIONED);
     this.remove = db.prepare('DELETE FROM online_features WHERE view = ?');
   }
 
@@ -138,11 +146,37 @@ export class SqliteOnlineStore implements OnlineStore {
         ? {
             eventTs: r.event_ts,
             createdTs: r.created_ts,
-            values: JSON.parse(r.values_json) as Record<string, unknown>,
+            values: JSON.parse(r.values_json!) as Record<string, unknown>,
           }
         : null;
     }
     return out;
+  }
+
+  /**
+   * {@link readSync} that also reports the largest `data_version` (SQLite's counter of other connections' commits)
+   * seen by its reads, each taken in the same statement as the read. Lets a caller that caches what it read
+   * elsewhere in this database (the feature registry) check that cache without a statement of its own.
+   */
+  readSyncVersioned(
+    view: string,
+    entityKeys: string[],
+  ): { values: Array<OnlineValue | null>; dataVersion: number } {
+    const values = new Array<OnlineValue | null>(entityKeys.length);
+    let dataVersion = -1;
+    for (let i = 0; i < entityKeys.length; i++) {
+      const r = this.readOneVersioned.get(view, entityKeys[i]) as StoredRow & { dv: number };
+      if (r.dv > dataVersion) dataVersion = r.dv;
+      values[i] =
+        r.values_json === null
+          ? null
+          : {
+              eventTs: r.event_ts,
+              createdTs: r.created_ts,
+              values: JSON.parse(r.values_json) as Record<string, unknown>,
+            };
+    }
+    return { values, dataVersion };
   }
 
   /** Removes every stored value of `view`. */
