@@ -265,6 +265,7 @@ async function main(): Promise<void> {
       `elasticnet bench: skipped — scikit-learn is not available to ${PYTHON}. ` +
         'Install the peer with: apt-get update && apt-get install -y python3-sklearn python3-numpy',
     );
+    emitResult('elasticnet', [], { skipped: `scikit-learn is not available to ${PYTHON}` });
     return;
   }
   const n = numArg('rows', 1_000_000, 200_000, 'BENCH_ROWS');
