@@ -1,13 +1,15 @@
-"""pandas peer of bench/pit-join.bench.ts: the same point-in-time join with pandas.merge_asof.
+"""pandas peer of bench/pit-join.bench.ts: the same point-in-time join with pandas.merge_asof, same rules.
 
-Debian's pandas 1.5 has no Parquet engine (no pyarrow), so the bench hands over raw little-endian arrays
-(numpy.fromfile). Loading them is not timed; the timed part is what a pandas user must do: sort both frames
-on the time column, then merge_asof(by=driver_id, direction="backward", exact matches allowed). Like the
-other contenders, the same join first runs BENCH_WARMUP times (default 2), untimed, on the warm-up data set
-in <dir>/warmup when it exists.
+Debian's pandas 1.5 has no Parquet engine (no pyarrow), so the bench hands over raw little-endian arrays and
+this script reads them with numpy.fromfile: the read IS timed and counted (it is faster than any Parquet read,
+so counting it favours pandas), and also reported on its own. The join does what cellar does: for each entity
+row the feature row of the same driver with the largest ts <= event_timestamp, within the ttl (both bounds
+inclusive: merge_asof's `tolerance`), ties on ts broken by the largest created timestamp (the right frame is
+sorted by (ts, created), and a backward merge_asof takes the last of equal keys).
 
-Usage: /usr/bin/python3 bench/pandas_merge_asof.py <dir> <entity_rows> <feature_rows> [out_dir]
-Prints one JSON line: {"seconds": ..., "max_rss_mb": ...}. With out_dir, writes the joined feature
+Usage: /usr/bin/python3 bench/pandas_merge_asof.py <dir> <entity_rows> <feature_rows> <ttl_ms> [out_dir]
+Prints one JSON line: {"cold": s, "warm": s, "cold_load": s, "warm_load": s, "max_rss_mb": MB, "base_rss_mb": MB}
+(cold = first load+join of the process, warm = the same again). With out_dir, writes the joined feature
 columns in entity row order (float64, NaN for no match) for the bench to compare.
 """
 import gc
@@ -20,21 +22,22 @@ import time
 import numpy as np
 import pandas as pd
 
+FEATURES = ("conv_rate", "acc_rate", "avg_daily_trips")
 
-def load(path, dtype, n=None):
+
+def load(path, dtype, n):
     values = np.fromfile(path, dtype=dtype)
-    if n is not None and values.shape[0] != n:
+    if values.shape[0] != n:
         raise SystemExit(f"{path}: expected {n} values, found {values.shape[0]}")
     return values
 
 
-def frames(directory, n_e=None, n_f=None):
+def frames(directory, n_e, n_f):
     p = lambda name: os.path.join(directory, name)
-    driver_id = load(p("e_driver_id.bin"), "<i8", n_e)
     entities = pd.DataFrame(
         {
-            "rid": np.arange(driver_id.shape[0], dtype=np.int64),
-            "driver_id": driver_id,
+            "rid": np.arange(n_e, dtype=np.int64),
+            "driver_id": load(p("e_driver_id.bin"), "<i8", n_e),
             "event_timestamp": load(p("e_ts.bin"), "<i8", n_e),
         }
     )
@@ -42,17 +45,16 @@ def frames(directory, n_e=None, n_f=None):
         {
             "driver_id": load(p("f_driver_id.bin"), "<i8", n_f),
             "ts": load(p("f_ts.bin"), "<i8", n_f),
-            "conv_rate": load(p("f_conv_rate.bin"), "<f8", n_f),
-            "acc_rate": load(p("f_acc_rate.bin"), "<f8", n_f),
-            "avg_daily_trips": load(p("f_avg_daily_trips.bin"), "<f8", n_f),
+            "created": load(p("f_created.bin"), "<i8", n_f),
+            **{f: load(p(f"f_{f}.bin"), "<f8", n_f) for f in FEATURES},
         }
     )
     return entities, features
 
 
-def asof_join(entities, features):
+def asof_join(entities, features, ttl_ms):
     left = entities.sort_values("event_timestamp", kind="stable")
-    right = features.sort_values("ts", kind="stable")
+    right = features.sort_values(["ts", "created"], kind="stable")
     return pd.merge_asof(
         left,
         right,
@@ -61,37 +63,52 @@ def asof_join(entities, features):
         by="driver_id",
         direction="backward",
         allow_exact_matches=True,
+        tolerance=ttl_ms if ttl_ms > 0 else None,
     )
 
 
-def main():
-    directory, n_e, n_f = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    out_dir = sys.argv[4] if len(sys.argv) > 4 else None
-    warmup = os.path.join(directory, "warmup")
-    warmups = int(os.environ.get("BENCH_WARMUP", "2"))
-    if warmups > 0 and os.path.isdir(warmup):
-        for _ in range(warmups):
-            asof_join(*frames(warmup))
-        reset_peak_rss()
-    entities, features = frames(directory, n_e, n_f)
+def timed(directory, n_e, n_f, ttl_ms):
     start = time.perf_counter()
-    joined = asof_join(entities, features)
-    seconds = time.perf_counter() - start
+    entities, features = frames(directory, n_e, n_f)
+    loaded = time.perf_counter()
+    joined = asof_join(entities, features, ttl_ms)
+    done = time.perf_counter()
+    return joined, done - start, loaded - start
+
+
+def main():
+    directory, n_e, n_f, ttl_ms = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+    out_dir = sys.argv[5] if len(sys.argv) > 5 else None
+    base = current_rss_mb()
+    joined, cold, cold_load = timed(directory, n_e, n_f, ttl_ms)
+    peak = peak_rss_mb()
     if out_dir:
         ordered = joined.sort_values("rid")
-        for col in ("conv_rate", "acc_rate", "avg_daily_trips"):
+        for col in FEATURES:
             ordered[col].to_numpy(dtype="<f8").tofile(os.path.join(out_dir, f"pandas_{col}.bin"))
-    print(json.dumps({"seconds": seconds, "max_rss_mb": peak_rss_mb()}))
-
-
-def reset_peak_rss():
-    # Linux: VmHWM restarts from the current RSS, so the peak is the timed run's own.
+    del joined
     gc.collect()
-    try:
-        with open("/proc/self/clear_refs", "w") as refs:
-            refs.write("5")
-    except OSError:
-        pass
+    _, warm, warm_load = timed(directory, n_e, n_f, ttl_ms)
+    print(
+        json.dumps(
+            {
+                "cold": cold,
+                "warm": warm,
+                "cold_load": cold_load,
+                "warm_load": warm_load,
+                "max_rss_mb": peak,
+                "base_rss_mb": base,
+            }
+        )
+    )
+
+
+def current_rss_mb():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def peak_rss_mb():

@@ -20,6 +20,7 @@ import {
   getOnlineFeatures,
   materialize,
   materializeIncremental,
+  OnlinePlanCache,
   push,
   readWatermarks,
   SqliteOnlineStore,
@@ -27,14 +28,41 @@ import {
   type OnlineResponse,
 } from './online/index.js';
 import * as registry from './registry.js';
-import type { OfflineStore, OnlineStore } from './stores.js';
+import type { OfflineStore, OnlineRow, OnlineStore, OnlineValue } from './stores.js';
 import { toEpochMs } from './timestamps.js';
 import type { EntityDef, FeatureDtype, FeatureServiceDef, FeatureViewDef, FileSourceDef } from './types.js';
 
 interface RegistrySnapshot {
-  version: string;
+  /** SQLite's data_version when the snapshot was last known to be current (other connections' commits). */
+  dataVersion: number;
+  /** This connection's registry write count at that time. */
+  generation: number;
+  /** The registry's content fingerprint: a moved `version` with the same fingerprint keeps the snapshot. */
+  fingerprint: string;
   views: Map<string, FeatureViewDef>;
+  viewList: FeatureViewDef[];
   entities: Map<string, EntityDef>;
+  joinKeys: Map<string, string[]>;
+  /** Resolved feature lists of online reads (see `OnlinePlanCache`), valid for this snapshot only. */
+  plans: OnlinePlanCache;
+}
+
+/** An online store view of the embedded store that remembers the data_version its reads saw. */
+class VersionProbe implements OnlineStore {
+  dataVersion = -1;
+  constructor(private readonly store: SqliteOnlineStore) {}
+  async read(view: string, entityKeys: string[]): Promise<Array<OnlineValue | null>> {
+    const r = this.store.readSyncVersioned(view, entityKeys);
+    if (r.dataVersion > this.dataVersion) this.dataVersion = r.dataVersion;
+    return r.values;
+  }
+  write(view: string, rows: OnlineRow[]): Promise<number> {
+    return this.store.write(view, rows);
+  }
+  deleteView(view: string): Promise<void> {
+    return this.store.deleteView(view);
+  }
+  async close(): Promise<void> {}
 }
 
 /** Backends to plug in instead of the embedded ones (e.g. PostgreSQL offline, Redis online). */
@@ -211,23 +239,49 @@ export class FeatureStore {
 
   private snapshot: RegistrySnapshot | null = null;
 
-  /** The registered views and entities, re-read only when the registry changed (keeps online reads fast). */
+  /**
+   * The registered views and entities, re-read only when the registry changed. Keeps online reads fast: a commit
+   * by another process (metrics, online values) moves SQLite's data_version, which costs one small aggregate
+   * query here, not a re-read and re-parse of every definition.
+   */
   private registered(): RegistrySnapshot {
-    const version = registry.registryVersion(this.db);
-    if (this.snapshot?.version !== version) {
-      const views = new Map(
-        registry.list(this.db, 'featureView').map((d) => [d.name, d.spec as FeatureViewDef]),
-      );
-      const entities = new Map(registry.list(this.db, 'entity').map((d) => [d.name, d.spec as EntityDef]));
-      this.snapshot = { version, views, entities };
+    return this.current(registry.dataVersion(this.db));
+  }
+
+  /** The snapshot, checked against `dataVersion` (read by the caller, possibly within one of its statements). */
+  private current(dataVersion: number): RegistrySnapshot {
+    const generation = registry.registryGeneration(this.db);
+    const snap = this.snapshot;
+    if (snap?.dataVersion === dataVersion && snap.generation === generation) return snap;
+    const fingerprint = registry.registryFingerprint(this.db);
+    if (snap?.fingerprint === fingerprint) {
+      snap.dataVersion = dataVersion;
+      snap.generation = generation;
+      return snap;
     }
+    const views = new Map(
+      registry.list(this.db, 'featureView').map((d) => [d.name, d.spec as FeatureViewDef]),
+    );
+    const entities = new Map(registry.list(this.db, 'entity').map((d) => [d.name, d.spec as EntityDef]));
+    this.snapshot = {
+      dataVersion,
+      generation,
+      fingerprint,
+      views,
+      viewList: [...views.values()],
+      entities,
+      joinKeys: new Map(),
+      plans: new OnlinePlanCache(),
+    };
     return this.snapshot;
   }
 
   private joinKeysOf = (view: FeatureViewDef): string[] => {
-    const { entities } = this.registered();
+    const snap = this.registered();
+    const cached = snap.views.get(view.name) === view ? snap.joinKeys.get(view.name) : undefined;
+    if (cached) return cached;
     const keys = view.entities.flatMap((e) => {
-      const ent = entities.get(e);
+      const ent = snap.entities.get(e);
       if (!ent)
         throw new CellarError(
           'INVALID_STATE',
@@ -235,7 +289,9 @@ export class FeatureStore {
         );
       return ent.joinKeys;
     });
-    return [...new Set(keys)];
+    const unique = [...new Set(keys)];
+    if (snap.views.get(view.name) === view) snap.joinKeys.set(view.name, unique);
+    return unique;
   };
 
   /**
@@ -424,14 +480,34 @@ export class FeatureStore {
         throw new CellarError('NOT_FOUND', `No feature service named "${refs}".`, { featureService: refs });
       refs = svc.spec.features;
     }
-    return getOnlineFeatures({
-      online: this.online,
-      views: [...this.registered().views.values()],
-      joinKeysOf: this.joinKeysOf,
-      features: refs,
-      entityRows: opts.entityRows,
-      ...(opts.fullFeatureNames === undefined ? {} : { fullFeatureNames: opts.fullFeatureNames }),
-    });
+    const features = refs;
+    const read = (snap: RegistrySnapshot, online: OnlineStore): Promise<OnlineResponse> =>
+      getOnlineFeatures({
+        online,
+        views: snap.viewList,
+        planCache: snap.plans,
+        joinKeysOf: this.joinKeysOf,
+        features,
+        entityRows: opts.entityRows,
+        ...(opts.fullFeatureNames === undefined ? {} : { fullFeatureNames: opts.fullFeatureNames }),
+      });
+    const snap = this.snapshot;
+    if (!this.ownsOnline || snap === null || snap.generation !== registry.registryGeneration(this.db)) {
+      return read(this.registered(), this.online);
+    }
+    // Fast path on the embedded store: read with the snapshot as it was, each read also returning the database's
+    // data_version; only when another connection committed since the snapshot was checked is the registry
+    // checked (and, if it changed, the request answered again from the new snapshot).
+    const probe = new VersionProbe(this.online as SqliteOnlineStore);
+    let res: OnlineResponse;
+    try {
+      res = await read(snap, probe);
+    } catch {
+      return read(this.registered(), this.online); // a stale snapshot may have caused it: answer from a fresh one
+    }
+    const dv = probe.dataVersion < 0 ? registry.dataVersion(this.db) : probe.dataVersion;
+    const now = this.current(dv);
+    return now === snap ? res : read(now, this.online);
   }
 
   /**

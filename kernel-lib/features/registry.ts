@@ -95,7 +95,47 @@ const generations = new WeakMap<SqliteDb, number>();
  * connection, or a commit by any other connection (SQLite's `data_version`). Lets readers cache the registry.
  */
 export function registryVersion(db: SqliteDb): string {
-  return `${String(db.pragma('data_version', { simple: true }))}:${generations.get(db) ?? 0}`;
+  return `${String(statements(db).dataVersion.get())}:${generations.get(db) ?? 0}`;
+}
+
+/** SQLite's `data_version` of this connection: it moves when another connection commits anything. */
+export function dataVersion(db: SqliteDb): number {
+  return Number(statements(db).dataVersion.get());
+}
+
+/** How many registry writes this connection made (its own commits do not move `data_version`). */
+export function registryGeneration(db: SqliteDb): number {
+  return generations.get(db) ?? 0;
+}
+
+interface CheapStatements {
+  dataVersion: { get(): unknown };
+  fingerprint: { get(): unknown };
+}
+const cheap = new WeakMap<SqliteDb, CheapStatements>();
+
+/** Prepared once per connection: `db.pragma()` would prepare its statement again on every call. */
+function statements(db: SqliteDb): CheapStatements {
+  let s = cheap.get(db);
+  if (!s) {
+    s = {
+      dataVersion: db.prepare<[]>('PRAGMA data_version').pluck(),
+      fingerprint: db
+        .prepare<[]>('SELECT count(*), total(rowid), max(rowid), total(deleted_at) FROM feature_definitions')
+        .raw(),
+    };
+    cheap.set(db, s);
+  }
+  return s;
+}
+
+/**
+ * A token that changes whenever the registry's content changed (rows added, deleted or marked deleted), by this
+ * connection or another. Cheaper than reading the registry: a reader whose {@link registryVersion} moved because
+ * another process committed something else (metrics, online values) checks this before re-reading definitions.
+ */
+export function registryFingerprint(db: SqliteDb): string {
+  return `${(statements(db).fingerprint.get() as unknown[]).join(':')}:${generations.get(db) ?? 0}`;
 }
 
 function bump(db: SqliteDb): void {

@@ -114,6 +114,8 @@ export interface OnlineStore {
  * keys sorted by name, values typed, so `{driver_id: 1001}` and `{driver_id: "1001"}` stay distinct.
  */
 export function encodeEntityKey(joinKeys: string[], values: KeyValue[]): string {
+  // One join key (the common case): the same text without building and sorting the pairs.
+  if (joinKeys.length === 1) return `[[${JSON.stringify(joinKeys[0])},${JSON.stringify(values[0] ?? null)}]]`;
   const pairs = joinKeys
     .map((k, i) => [k, values[i]] as const)
     .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));

@@ -14,6 +14,7 @@ export {
 } from './materialize.js';
 export {
   getOnlineFeatures,
+  OnlinePlanCache,
   type GetOnlineFeaturesOptions,
   type OnlineResponse,
   type OnlineFieldResult,

@@ -58,16 +58,52 @@ export interface GetOnlineFeaturesOptions {
    * not found as given is also looked up in its other form (number ↔ numeric string).
    */
   keyTypesOf?(view: FeatureViewDef): KeyTypes | undefined;
+  /**
+   * Cache of resolved feature lists for this `views` snapshot (a store keeps one per registry version); strings
+   * in `features` must not contain U+0000.
+   */
+  planCache?: OnlinePlanCache;
 }
 
 interface ViewPart {
   view: FeatureViewDef;
   joinKeys: string[];
   features: Array<{ name: string; out: string }>;
+  /** The view's ttl lower bound is computed per call; these are fixed per plan. */
+  isTimestamp: boolean[];
 }
 
-/** Resolves feature references into views and output names. */
+/**
+ * Remembers how feature lists resolve against one registry snapshot, so a serving loop asking for the same
+ * features again skips the parsing and validation. Whoever owns it must drop it when the registry changes.
+ */
+export class OnlinePlanCache {
+  private readonly plans = new Map<string, ViewPart[]>();
+  /** Bounded: a caller generating endless distinct lists only loses the cache, never memory. */
+  private static readonly MAX = 256;
+
+  /** The cached plan for `key`, or the one `make` builds (then cached). */
+  get(key: string, make: () => ViewPart[]): ViewPart[] {
+    let p = this.plans.get(key);
+    if (p === undefined) {
+      p = make();
+      if (this.plans.size >= OnlinePlanCache.MAX) this.plans.clear();
+      this.plans.set(key, p);
+    }
+    return p;
+  }
+}
+
+/** Resolves feature references into views and output names (through the plan cache when one is given). */
 function plan(opts: GetOnlineFeaturesOptions): ViewPart[] {
+  const cache = opts.planCache;
+  if (cache === undefined || !Array.isArray(opts.features)) return resolve(opts);
+  const key = `${opts.fullFeatureNames ? 1 : 0}\u0000${opts.features.join('\u0000')}`;
+  return cache.get(key, () => resolve(opts));
+}
+
+/** Parses and validates feature references against the views. */
+function resolve(opts: GetOnlineFeaturesOptions): ViewPart[] {
   if (!Array.isArray(opts.features) || opts.features.length === 0) {
     throw new CellarError(
       'INVALID_PARAMETER',
@@ -103,7 +139,7 @@ function plan(opts: GetOnlineFeaturesOptions): ViewPart[] {
     }
     let part = parts.get(viewName);
     if (!part) {
-      part = { view, joinKeys: opts.joinKeysOf(view), features: [] };
+      part = { view, joinKeys: opts.joinKeysOf(view), features: [], isTimestamp: [] };
       parts.set(viewName, part);
     }
     if (part.features.some((f) => f.name === feature)) continue;
@@ -118,6 +154,7 @@ function plan(opts: GetOnlineFeaturesOptions): ViewPart[] {
     }
     outNames.set(out, ref);
     part.features.push({ name: feature, out });
+    part.isTimestamp.push(view.schema[feature] === 'timestamp');
   }
   return [...parts.values()];
 }
@@ -246,8 +283,9 @@ export async function getOnlineFeatures(opts: GetOnlineFeaturesOptions): Promise
   parts.forEach((part, p) => {
     const minTs = part.view.ttlMs > 0 ? now - part.view.ttlMs : -Infinity;
     const values = stored[p]!;
-    for (const f of part.features) {
-      const isTs = part.view.schema[f.name] === 'timestamp';
+    for (let fi = 0; fi < part.features.length; fi++) {
+      const f = part.features[fi]!;
+      const isTs = part.isTimestamp[fi]!;
       const out: OnlineFieldResult = {
         values: new Array(n),
         statuses: new Array(n),
