@@ -31,6 +31,7 @@ import type { ParsedNotebook } from './notebook.js';
 import { validatePipelineName, validatePipelineVersion } from './options.js';
 import type { ExportPlan } from './plan.js';
 import type { PipelineSpec } from './spec.js';
+import { parsePipelineSpec } from './spec-schema.js';
 
 /** A store argument: a directory, an opened store (`openStore()`), or an embedded backend. */
 export type StoreRef = string | CellarStore | EmbeddedBackend;
@@ -150,7 +151,7 @@ function toStored(root: string, row: VersionRow): StoredPipelineVersion {
     hash: row.hash,
     createdAt: new Date(row.created_at).toISOString(),
     dir: versionDir(root, row.name, row.version),
-    spec: JSON.parse(row.spec_json) as PipelineSpec,
+    spec: parsePipelineSpec(JSON.parse(row.spec_json), `${row.name}@${row.version}`),
   };
 }
 
@@ -197,9 +198,8 @@ function insertVersion(
 function readOrphan(dir: string, name: string, version: number): { spec: PipelineSpec; text: string } | null {
   try {
     const text = readFileSync(join(dir, 'pipeline.json'), 'utf8');
-    const spec = JSON.parse(text) as PipelineSpec;
+    const spec = parsePipelineSpec(JSON.parse(text), `${name}@${version}`);
     const complete =
-      spec.format === 'cellar-pipeline' &&
       spec.name === name &&
       spec.version === version &&
       typeof spec.hash === 'string' &&
@@ -357,7 +357,7 @@ export function listPipelines(store?: StoreRef): PipelineSummary[] {
     )
     .all();
   return rows.map((r) => {
-    const spec = JSON.parse(r.spec_json) as PipelineSpec;
+    const spec = parsePipelineSpec(JSON.parse(r.spec_json), `${r.name}@${r.version}`);
     return {
       name: r.name,
       latestVersion: r.version,
