@@ -57,7 +57,7 @@ export function validateSchedule(schedule: unknown): string | null {
   const bad = (why: string): CellarError =>
     new CellarError(
       'INVALID_PARAMETER',
-      `Schedule ${JSON.stringify(schedule)} is not a valid cron expression: ${why}. Use 5 fields (minute hour ` +
+      `Schedule ${JSON.stringify(schedule)} is not a valid cron expression: ${why}. Use five fields (minute hour ` +
         'day-of-month month day-of-week, in UTC), e.g. "0 * * * *" for every hour, or a preset: ' +
         `${Object.keys(CRON_PRESETS).join(', ')}.`,
       { schedule },
