@@ -14,11 +14,14 @@ import { dirname, resolve, sep } from 'node:path';
 
 /**
  * Global keys cellar installs on `globalThis` (as `Symbol.for(<name>)` or as a string property), shared by
- * its ESM and CommonJS builds loaded in one process.
+ * its ESM and CommonJS builds loaded in one process, and those its dependencies install when cellar loads
+ * them.
  */
 export const CELLAR_GLOBALS: readonly string[] = [
   'cellar.ml.fitListeners', // ml/hooks: the fit-event bus (autolog listens on it)
   'cellar.features.retrievedColumns', // features/lineage: feature references of retrieved training columns
+  '__zod_globalConfig', // zod (cellar's schema checks of stored specs) sets these two on first load
+  '__zod_globalRegistry',
 ];
 
 /**
