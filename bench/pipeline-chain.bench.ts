@@ -1,78 +1,51 @@
 /**
- * Benchmark: pipeline step execution, side by side with a bare `child_process.fork` chain in the same script.
- *   1. a chain of 40 steps of ~10 ms each (each passes a value to the next), end to end through
- *      `runPipeline` — run rows, task instances, attempts, tracking runs all durable in SQLite (goal ≤ 1.0 s);
- *   2. upstream success → downstream start latency, p50/p99, from the workers' result files (goal p99 ≤ 20 ms);
- *   3. a fan-out of 1,000 independent no-op steps (goal ≥ 500 steps/s), with worker processes reused for
- *      the steps of the pipeline version (the default) and, for comparison, with a new process per step
- *      (`maxStepsPerWorker: 1`).
- * The bare chain forks one process per step and waits for it, with no state anywhere. Prints ratios.
- * Process start-up costs ~20–30 ms of CPU here, which bounds whatever starts a process per step (the bare
- * side, and cellar with maxStepsPerWorker 1); a set NODE_EXTRA_CA_CERTS adds ~30 ms more to every process.
- * Stores are removed only when the script ends: on this kind of ext4 (no journal), inodes deleted in the last
- * minutes make creating new ones slow, so removing one phase's files would slow the next phase down.
- * Run: npm run build && node dist/esm/bench/pipeline-chain.bench.js [chainReps=3] [fanout=1000] [concurrency=8] [poolSize=3]
+ * Benchmark: pipeline step execution, with the pipelines built by `cellar export` (the real CLI) from generated
+ * notebooks whose steps import and use cellar as the example notebooks do (bench/pipeline-notebook: each step
+ * fits a tiny ElasticNet, the chain's last step logs metrics in a tracked run), side by side with a bare
+ * `child_process.fork` chain (no state anywhere) in the same rounds:
+ *   1. a chain of 40 steps of ~10 ms each (each passes a value to the next): the first run through
+ *      `runPipeline` in this fresh process (pool started, cellar loaded in the workers), then the warm median
+ *      of ≥ 5 runs on one long-lived scheduler (what `cellar scheduler` / `cellar up` keep), interleaved with
+ *      the bare chain (goal ≤ 0.7 s);
+ *   2. upstream success → downstream start latency, p50/p99, from the workers' result files (goal p99 ≤ 10 ms);
+ *   3. a fan-out of 1,000 independent steps (goal ≥ 1,000 steps/s on a quiet machine), workers reused.
+ * Run rows, task instances, attempts and tracking runs are all durable in SQLite. Every step imports cellar;
+ * the bench checks that the workers really were reused (no "not reused" line in any step's log).
+ * Last line: `BENCH_RESULT {json}`.
+ * Run: npm run build && node dist/esm/bench/pipeline-chain.bench.js [--rounds 5] [--fanout 1000] [--concurrency 8] [--pool 3]
  */
-import { fork } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { fork, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PipelineSpec, StepSpec } from '../kernel-lib/exporter/spec.js';
+import { fileURLToPath } from 'node:url';
 import { closeAllEmbedded } from '../kernel-lib/store/open.js';
-import { runPipeline } from '../pipelines/scheduler/api.js';
+import { describeRun, runPipeline, triggerPipeline } from '../pipelines/scheduler/api.js';
+import { Scheduler } from '../pipelines/scheduler/scheduler.js';
+import type { AttemptRow } from '../pipelines/scheduler/state.js';
 import { resolveWorkerScript } from '../pipelines/runner/worker-path.js';
+import { chainNotebook, fanoutNotebook, writeNotebookFile } from './pipeline-notebook.js';
 
+function flag(name: string, dflt: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  const v = i >= 0 ? process.argv[i + 1] : undefined;
+  return v === undefined ? dflt : Number(v);
+}
+const quick = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
 const CHAIN = 40;
 const STEP_MS = 10;
-const REPS = Number(process.argv[2] ?? 3);
-const FANOUT = Number(process.argv[3] ?? 1000);
-const CONCURRENCY = Number(process.argv[4] ?? 8);
-const POOL = Number(process.argv[5] ?? 3);
+const ROUNDS = Math.max(5, flag('rounds', 5));
+const FANOUT = flag('fanout', quick ? 200 : 1000);
+const CONCURRENCY = flag('concurrency', 8);
+const POOL = flag('pool', 3);
+const CLI = fileURLToPath(new URL('../../../bin/cellar.cjs', import.meta.url));
 
 function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
 }
-
-function step(name: string, upstream: string[], inputs: Record<string, string>, outputs: string[]): StepSpec {
-  return {
-    name,
-    upstream,
-    inputs,
-    outputs,
-    parameters: [],
-    file: `steps/${name}.js`,
-    sourceFile: `steps/${name}.ts`,
-    cells: [],
-    retries: 0,
-    timeoutMs: 60_000,
-    triggerRule: 'all_success',
-  };
-}
-
-function writeVersion(root: string, name: string, steps: StepSpec[], code: (s: StepSpec) => string): void {
-  const dir = join(root, 'pipelines', name, '1');
-  const spec: PipelineSpec = {
-    format: 'cellar-pipeline',
-    formatVersion: 1,
-    name,
-    version: 1,
-    hash: name,
-    createdAt: new Date().toISOString(),
-    schedule: null,
-    catchup: false,
-    maxActiveRuns: 1,
-    parameters: [],
-    metrics: [],
-    steps,
-    lockfileDigest: null,
-    source: { notebookPath: null, notebookDigest: 'bench' },
-  };
-  for (const s of steps) {
-    writeFileSync(join(dir, `${s.file}`), code(s), { flag: 'w' });
-  }
-  writeFileSync(join(dir, 'pipeline.json'), JSON.stringify(spec));
-}
+const median = (xs: number[]): number => percentile(xs, 50);
+const range = (xs: number[]): string => `${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)}`;
 
 /** Temp directories to remove at exit, also when the benchmark fails half way. */
 const scratchDirs: string[] = [];
@@ -80,60 +53,71 @@ process.on('exit', () => {
   for (const d of scratchDirs) rmSync(d, { recursive: true, force: true });
 });
 
+/** Exports the chain and fan-out notebooks with the real CLI into a new store; returns the store. */
 function prepareStore(): string {
   const dir = mkdtempSync(join(tmpdir(), 'cellar-bench-'));
   scratchDirs.push(dir);
-  const root = join(dir, '.cellar');
-  const chain = Array.from({ length: CHAIN }, (_, i) =>
-    i === 0
-      ? step('s0', [], {}, ['v0'])
-      : step(`s${i}`, [`s${i - 1}`], { [`v${i - 1}`]: `s${i - 1}` }, [`v${i}`]),
-  );
-  const fan = Array.from({ length: FANOUT }, (_, i) => step(`n${i}`, [], {}, []));
-  for (const [name, steps] of [
-    ['chain', chain],
-    ['fanout', fan],
-  ] as const) {
-    mkdirSync(join(root, 'pipelines', name, '1', 'steps'), { recursive: true });
-    writeVersion(root, name, [...steps], (s) =>
-      name === 'chain'
-        ? `exports.run = async (ctx) => { await new Promise((r) => setTimeout(r, ${STEP_MS})); ` +
-          `return { ${s.outputs[0]}: { i: ${JSON.stringify(s.name)}, prev: ctx.inputs } }; };\n`
-        : 'exports.run = async () => ({});\n',
-    );
+  const store = join(dir, '.cellar');
+  const notebooks: Array<[string, object]> = [
+    ['chain', chainNotebook(CHAIN, STEP_MS)],
+    ['fanout', fanoutNotebook(FANOUT)],
+  ];
+  for (const [name, nb] of notebooks) {
+    const path = writeNotebookFile(dir, name, nb);
+    const r = spawnSync(process.execPath, [CLI, '--store', store, 'export', path, '--name', name], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
+    if (r.status !== 0) throw new Error(`cellar export ${name} failed: ${r.stderr}${r.stdout}`);
   }
-  return root;
+  return store;
+}
+
+/** Fails the bench when any step's log says its worker was not reused. */
+function checkReused(attempts: AttemptRow[]): number {
+  let notReused = 0;
+  for (const a of attempts) {
+    if (!existsSync(a.logPath)) continue;
+    const log = readFileSync(a.logPath, 'utf8');
+    if (log.includes('not reused')) {
+      notReused += 1;
+      if (notReused === 1) console.log(`worker not reused after ${a.step}: ${log.trim().split('\n').pop()}`);
+    }
+  }
+  return notReused;
 }
 
 interface Measured {
   ms: number;
   latencies: number[];
+  notReused: number;
 }
 
-async function cellarChain(root: string): Promise<Measured> {
+function handOffs(attempts: AttemptRow[]): number[] {
+  const results = attempts
+    .map((a) => JSON.parse(readFileSync(a.resultPath, 'utf8')) as { startedAt: number; endedAt: number })
+    .sort((x, y) => x.startedAt - y.startedAt);
+  return results.slice(1).map((r, i) => r.startedAt - results[i]!.endedAt);
+}
+
+/** The first run in this process: `runPipeline` starts its scheduler and pool, workers load cellar. */
+async function firstChain(store: string): Promise<Measured> {
   const t0 = performance.now();
-  const summary = await runPipeline({ store: root, name: 'chain', concurrency: CONCURRENCY, poolSize: POOL });
+  const summary = await runPipeline({ store, name: 'chain', concurrency: CONCURRENCY, poolSize: POOL });
   const ms = performance.now() - t0;
   if (summary.run.state !== 'success') throw new Error(`chain failed: ${summary.run.error}`);
-  const results = summary.attempts
-    .map((a) => JSON.parse(readFileSync(a.resultPath, 'utf8')) as { startedAt: number; endedAt: number })
-    .sort((a, b) => a.startedAt - b.startedAt);
-  const latencies = results.slice(1).map((r, i) => r.startedAt - results[i]!.endedAt);
-  return { ms, latencies };
+  return { ms, latencies: handOffs(summary.attempts), notReused: checkReused(summary.attempts) };
 }
 
-async function cellarFanout(root: string, maxStepsPerWorker?: number): Promise<number> {
+/** One run on the long-lived scheduler (its pool and idle workers stay between runs). */
+async function warmRun(scheduler: Scheduler, store: string, name: string): Promise<Measured> {
   const t0 = performance.now();
-  const summary = await runPipeline({
-    store: root,
-    name: 'fanout',
-    concurrency: CONCURRENCY,
-    poolSize: POOL,
-    ...(maxStepsPerWorker === undefined ? {} : { maxStepsPerWorker }),
-  });
+  const run = triggerPipeline({ store, name });
+  const done = await scheduler.runUntilDone(run.runId, 50);
   const ms = performance.now() - t0;
-  if (summary.run.state !== 'success') throw new Error(`fan-out failed: ${summary.run.error}`);
-  return ms;
+  if (done.state !== 'success') throw new Error(`${name} failed: ${done.error}`);
+  const summary = await describeRun(store, run.runId);
+  return { ms, latencies: handOffs(summary.attempts), notReused: checkReused(summary.attempts) };
 }
 
 const BARE_STEP = `
@@ -172,7 +156,7 @@ async function bareChain(script: string): Promise<Measured> {
     prevEnd = r.ended;
     value = r.value;
   }
-  return { ms: performance.now() - t0, latencies };
+  return { ms: performance.now() - t0, latencies, notReused: 0 };
 }
 
 async function bareFanout(script: string): Promise<number> {
@@ -190,61 +174,129 @@ async function bareFanout(script: string): Promise<number> {
 
 async function main(): Promise<void> {
   console.log(`worker: ${resolveWorkerScript()}`);
-  if (process.env.NODE_EXTRA_CA_CERTS) {
-    console.log(
-      `note: NODE_EXTRA_CA_CERTS is set; every Node process (cellar's workers and the bare chain alike) spends ` +
-        'extra time loading it at start-up. Unset it to measure process start-up without it.',
-    );
-  }
   const scratch = mkdtempSync(join(tmpdir(), 'cellar-bench-bare-'));
   scratchDirs.push(scratch);
   const bare = join(scratch, 'bare-step.cjs');
   writeFileSync(bare, BARE_STEP);
+  const store = prepareStore();
+  const first = await firstChain(store);
+  closeAllEmbedded();
+  const scheduler = new Scheduler({
+    store,
+    workerScript: resolveWorkerScript(),
+    schedule: false,
+    concurrency: CONCURRENCY,
+    poolSize: POOL,
+  });
   const chains: Measured[] = [];
   const bares: Measured[] = [];
-  for (let rep = 0; rep < REPS; rep++) {
-    const root = prepareStore();
-    chains.push(await cellarChain(root));
-    bares.push(await bareChain(bare));
+  const fans: number[] = [];
+  const bareFans: number[] = [];
+  let notReused = first.notReused;
+  try {
+    for (let r = 0; r < ROUNDS; r++) {
+      const c = await warmRun(scheduler, store, 'chain');
+      const b = await bareChain(bare);
+      chains.push(c);
+      bares.push(b);
+      notReused += c.notReused;
+      let line = `round ${r + 1}: chain ${c.ms.toFixed(0)} ms (bare ${b.ms.toFixed(0)} ms)`;
+      if (FANOUT > 0) {
+        const f = await warmRun(scheduler, store, 'fanout');
+        notReused += f.notReused;
+        fans.push(f.ms);
+        bareFans.push(await bareFanout(bare));
+        line += `, fan-out ${f.ms.toFixed(0)} ms (bare ${bareFans[r]!.toFixed(0)} ms)`;
+      }
+      console.log(line);
+    }
+  } finally {
+    await scheduler.stop();
     closeAllEmbedded();
   }
-  const best = (xs: Measured[]): number => Math.min(...xs.map((x) => x.ms));
-  const median = (xs: number[]): number => percentile(xs, 50);
+  const cms = chains.map((c) => c.ms);
+  const bms = bares.map((c) => c.ms);
   const cl = chains.flatMap((c) => c.latencies);
   const bl = bares.flatMap((c) => c.latencies);
-  console.log(`\n== chain of ${CHAIN} steps × ~${STEP_MS} ms (${REPS} reps; median / best)`);
   console.log(
-    `cellar (durable state, warm pool): ${median(chains.map((c) => c.ms)).toFixed(0)} ms / ${best(chains).toFixed(0)} ms   goal ≤ 1000 ms`,
+    `\n== chain of ${CHAIN} steps × ~${STEP_MS} ms, steps import cellar (${ROUNDS} interleaved rounds)`,
   );
+  console.log(`cellar, first run in this process (runPipeline): ${first.ms.toFixed(0)} ms`);
   console.log(
-    `bare fork chain (no state):        ${median(bares.map((c) => c.ms)).toFixed(0)} ms / ${best(bares).toFixed(0)} ms`,
+    `cellar, warm scheduler: median ${median(cms).toFixed(0)} ms (range ${range(cms)} ms)   goal ≤ 700 ms`,
   );
-  console.log(
-    `ratio cellar / bare (median):      ${(median(chains.map((c) => c.ms)) / median(bares.map((c) => c.ms))).toFixed(2)}`,
-  );
+  console.log(`bare fork chain (no state): median ${median(bms).toFixed(0)} ms (range ${range(bms)} ms)`);
+  console.log(`ratio cellar / bare (medians): ${(median(cms) / median(bms)).toFixed(2)}`);
   console.log(`\n== upstream success → downstream start (${cl.length} hand-offs)`);
-  console.log(
-    `cellar: p50 ${percentile(cl, 50).toFixed(1)} ms, p99 ${percentile(cl, 99).toFixed(1)} ms   goal p99 ≤ 20 ms`,
-  );
+  const p99 = percentile(cl, 99);
+  console.log(`cellar: p50 ${percentile(cl, 50).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms   goal p99 ≤ 10 ms`);
   console.log(`bare:   p50 ${percentile(bl, 50).toFixed(1)} ms, p99 ${percentile(bl, 99).toFixed(1)} ms`);
-  console.log(`ratio p99 cellar / bare: ${(percentile(cl, 99) / percentile(bl, 99)).toFixed(2)}`);
-
+  const rate = (ms: number): number => FANOUT / (ms / 1000);
   if (FANOUT > 0) {
-    const reused = await cellarFanout(prepareStore());
-    const perStep = await cellarFanout(prepareStore(), 1);
-    const bms = await bareFanout(bare);
-    closeAllEmbedded();
-    const rate = (ms: number): number => FANOUT / (ms / 1000);
-    console.log(`\n== fan-out of ${FANOUT} no-op steps, ${CONCURRENCY} at a time`);
+    console.log(`\n== fan-out of ${FANOUT} steps importing cellar, ${CONCURRENCY} at a time, workers reused`);
     console.log(
-      `cellar, workers reused (default):  ${reused.toFixed(0)} ms, ${rate(reused).toFixed(0)} steps/s   goal ≥ 500 steps/s`,
+      `cellar: median ${rate(median(fans)).toFixed(0)} steps/s (${median(fans).toFixed(0)} ms, range ${range(fans)} ms)   goal ≥ 1000 steps/s`,
     );
-    console.log(
-      `cellar, a new process per step:    ${perStep.toFixed(0)} ms, ${rate(perStep).toFixed(0)} steps/s`,
-    );
-    console.log(`bare fork (a process per step):    ${bms.toFixed(0)} ms, ${rate(bms).toFixed(0)} steps/s`);
-    console.log(`ratio cellar (default) / bare throughput: ${(rate(reused) / rate(bms)).toFixed(2)}`);
+    console.log(`bare fork (a process per step): median ${rate(median(bareFans)).toFixed(0)} steps/s`);
   }
+  console.log(`\nsteps whose worker was not reused: ${notReused}`);
+  console.log(
+    `load average ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')} on ${cpus().length} cores`,
+  );
+  const rows = [
+    {
+      figure: `chain ${CHAIN}×${STEP_MS} ms, first run (fresh process)`,
+      value: Math.round(first.ms),
+      unit: 'ms',
+      peer: 'bare fork chain',
+      ratio: Number((first.ms / median(bms)).toFixed(2)),
+      goal: '',
+      met: null,
+    },
+    {
+      figure: `chain ${CHAIN}×${STEP_MS} ms, warm median`,
+      value: Math.round(median(cms)),
+      unit: 'ms',
+      peer: 'bare fork chain',
+      ratio: Number((median(cms) / median(bms)).toFixed(2)),
+      goal: '≤ 0.7 s',
+      met: median(cms) <= 700,
+    },
+    {
+      figure: 'hand-off p99',
+      value: Number(p99.toFixed(1)),
+      unit: 'ms',
+      peer: 'bare fork chain',
+      ratio: Number((p99 / Math.max(0.1, percentile(bl, 99))).toFixed(2)),
+      goal: '≤ 10 ms',
+      met: p99 <= 10,
+    },
+    ...(FANOUT > 0
+      ? [
+          {
+            figure: `fan-out ${FANOUT} steps, warm median`,
+            value: Math.round(rate(median(fans))),
+            unit: 'steps/s',
+            peer: 'bare fork per step',
+            ratio: Number((rate(median(fans)) / rate(median(bareFans))).toFixed(2)),
+            goal: '≥ 1000 steps/s',
+            met: rate(median(fans)) >= 1000,
+          },
+        ]
+      : []),
+    {
+      figure: 'steps whose worker was not reused',
+      value: notReused,
+      unit: 'steps',
+      peer: '',
+      ratio: null,
+      goal: '0',
+      met: notReused === 0,
+    },
+  ];
+  console.log(`BENCH_RESULT ${JSON.stringify({ bench: 'pipeline-chain', load: loadavg()[0], rows })}`);
   rmSync(scratch, { recursive: true, force: true });
 }
 

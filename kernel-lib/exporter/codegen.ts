@@ -3,8 +3,8 @@
  * `export async function run(ctx)` whose body destructures the parameters (`ctx.params`) and inputs
  * (`ctx.inputs`) it reads, runs the step's cells in order (top-level `await` works: the body is async),
  * and returns the step's outputs. Cells are copied verbatim (never re-indented: that would change
- * multi-line strings); values are never spliced into code. The TypeScript source is compiled to a
- * CommonJS (ES2022) module with `ts.transpileModule`.
+ * multi-line strings); values are never spliced into code. The TypeScript sources of all steps are compiled
+ * to CommonJS (ES2022) modules by one TypeScript program, each exactly as `ts.transpileModule` would.
  *
  * tslab-only APIs: `import … from 'tslab'` in the imports cell is replaced by a stub whose
  * `display.text(x)` prints to stdout and whose other display calls do nothing, so a step that displays
@@ -184,32 +184,115 @@ export function generateStep(prelude: ModulePrelude, step: StepCode): string {
   return lines.join('\n');
 }
 
+/** Compiler options of the generated step modules (CommonJS, ES2022; what `ts.transpileModule` is given). */
+const STEP_COMPILER_OPTIONS: ts.CompilerOptions = {
+  module: ts.ModuleKind.CommonJS,
+  target: ts.ScriptTarget.ES2022,
+  esModuleInterop: true,
+  removeComments: false,
+  newLine: ts.NewLineKind.LineFeed,
+};
+
+/** One module to compile: its TypeScript source and its file name relative to the version folder. */
+export interface CompileUnit {
+  source: string;
+  fileName: string;
+}
+
 /**
- * Compiles a generated step module to CommonJS (ES2022) JavaScript and checks that it parses (e.g. no
- * name declared twice in the step's function).
+ * The options `ts.transpileModule` really compiles with: the given ones, the defaults, and the values every
+ * isolated transpile forces (isolatedModules, noResolve, noLib, noCheck, …).
+ */
+function transpileOptions(): ts.CompilerOptions {
+  return {
+    ...ts.getDefaultCompilerOptions(),
+    ...STEP_COMPILER_OPTIONS,
+    // What every isolated transpile forces (TypeScript's `transpileOptionValue`s; a test compares the output
+    // with `ts.transpileModule`'s byte for byte).
+    isolatedModules: true,
+    noLib: true,
+    noResolve: true,
+    noCheck: true,
+    suppressOutputPathCheck: true,
+    allowNonTsExtensions: true,
+    declaration: false,
+    declarationMap: false,
+  };
+}
+
+/**
+ * Compiles generated step modules to CommonJS (ES2022) JavaScript with ONE TypeScript program for all of
+ * them (a program per module, as `ts.transpileModule` makes, costs a type checker each), then checks that
+ * each result parses (e.g. no name declared twice in the step's function). Each module is compiled in
+ * isolation exactly as `ts.transpileModule` would: the same options (isolatedModules, noResolve, noLib),
+ * so the output is byte for byte the same.
+ *
+ * @returns per unit, in order: the JavaScript, or an error message.
+ */
+export function compileSteps(units: CompileUnit[]): Array<{ js: string } | { error: string }> {
+  const options = transpileOptions();
+  const byName = new Map<string, ts.SourceFile>();
+  const host: ts.CompilerHost = {
+    getSourceFile: (fileName) => byName.get(fileName),
+    writeFile: (name, text) => outputs.set(name, text),
+    getDefaultLibFileName: () => 'lib.d.ts',
+    useCaseSensitiveFileNames: () => false,
+    getCanonicalFileName: (fileName) => fileName,
+    getCurrentDirectory: () => '',
+    getNewLine: () => '\n',
+    fileExists: (fileName) => byName.has(fileName),
+    readFile: () => '',
+    directoryExists: () => true,
+    getDirectories: () => [],
+  };
+  const outputs = new Map<string, string>();
+  const files = units.map((u) => {
+    // CommonJS output of a .ts file: no implied module format; module detection by import/export.
+    const sf = ts.createSourceFile(u.fileName, u.source, options.target!);
+    byName.set(u.fileName, sf);
+    return sf;
+  });
+  const program = ts.createProgram(
+    units.map((u) => u.fileName),
+    options,
+    host,
+  );
+  const errorOf = (diags: readonly ts.Diagnostic[]): string | null => {
+    const d = diags.find((x) => x.category === ts.DiagnosticCategory.Error);
+    return d === undefined ? null : ts.flattenDiagnosticMessageText(d.messageText, '\n');
+  };
+  const optionsError = errorOf(program.getOptionsDiagnostics());
+  const syntaxErrors = files.map((sf) => optionsError ?? errorOf(program.getSyntacticDiagnostics(sf)));
+  // One emit for every file that parsed (a file with syntax errors is left out, as transpileModule would
+  // report it and its output would not be used).
+  const emitError = syntaxErrors.every((e) => e === null) ? errorOf(program.emit().diagnostics) : null;
+  if (!syntaxErrors.every((e) => e === null)) {
+    files.forEach((sf, i) => {
+      if (syntaxErrors[i] === null) program.emit(sf);
+    });
+  }
+  return units.map((u, i) => {
+    const error = syntaxErrors[i] ?? emitError;
+    if (error !== null) return { error };
+    const jsName = u.fileName.replace(/\.ts$/, '.js');
+    const js = outputs.get(jsName);
+    if (js === undefined) return { error: `TypeScript produced no output for ${u.fileName}` };
+    try {
+      vm.compileFunction(js, ['exports', 'require', 'module', '__filename', '__dirname'], {
+        filename: jsName,
+      });
+    } catch (e) {
+      return { error: (e as Error).message };
+    }
+    return { js };
+  });
+}
+
+/**
+ * Compiles one generated step module (see {@link compileSteps}, which compiles many with one program).
  *
  * @returns the JavaScript, or an error message.
  */
 export function compileStep(source: string, fileName: string): { js: string } | { error: string } {
-  const out = ts.transpileModule(source, {
-    fileName,
-    reportDiagnostics: true,
-    compilerOptions: {
-      module: ts.ModuleKind.CommonJS,
-      target: ts.ScriptTarget.ES2022,
-      esModuleInterop: true,
-      removeComments: false,
-      newLine: ts.NewLineKind.LineFeed,
-    },
-  });
-  const diag = out.diagnostics?.find((d) => d.category === ts.DiagnosticCategory.Error);
-  if (diag !== undefined) return { error: ts.flattenDiagnosticMessageText(diag.messageText, '\n') };
-  try {
-    vm.compileFunction(out.outputText, ['exports', 'require', 'module', '__filename', '__dirname'], {
-      filename: fileName.replace(/\.ts$/, '.js'),
-    });
-  } catch (e) {
-    return { error: (e as Error).message };
-  }
-  return { js: out.outputText };
+  return compileSteps([{ source, fileName }])[0]!;
 }

@@ -93,23 +93,47 @@ type Source =
   | { kind: 'global' }
   | { kind: 'none'; hint: string };
 
+/** For each name, the positions (ascending) of the steps that declare it. */
+type DeclarationIndex = Map<string, number[]>;
+
+function indexDeclarations(steps: AnalyzedStep[]): DeclarationIndex {
+  const index: DeclarationIndex = new Map();
+  steps.forEach((s, i) => {
+    for (const name of s.declared.keys()) {
+      const list = index.get(name);
+      if (list === undefined) index.set(name, [i]);
+      else list.push(i);
+    }
+  });
+  return index;
+}
+
+/** Resolves a name read by the step at position `before` (or by a metrics cell after `before` steps). */
 function resolveName(
   name: string,
-  earlier: AnalyzedStep[],
-  all: AnalyzedStep[],
+  before: number,
+  steps: AnalyzedStep[],
+  declarations: DeclarationIndex,
   params: Set<string>,
   module: ModuleNames,
   skipped: Map<string, number>,
 ): Source {
-  for (let i = earlier.length - 1; i >= 0; i--) {
-    if (earlier[i]!.declared.has(name)) return { kind: 'step', step: earlier[i]! };
+  const positions = declarations.get(name) ?? [];
+  let last = -1; // the last declaring step before `before`
+  for (const p of positions) {
+    if (p >= before) break;
+    last = p;
   }
+  if (last >= 0) return { kind: 'step', step: steps[last]! };
   if (params.has(name)) return { kind: 'parameter' };
   if (module.names.has(name)) return { kind: 'module' };
   if (knownGlobals().has(name)) return { kind: 'global' };
-  const later = all.find((s) => !earlier.includes(s) && s.declared.has(name));
+  const later = positions.find((p) => p >= before);
   if (later !== undefined) {
-    return { kind: 'none', hint: ` Step "${later.block.name}" defines it, but only below this point.` };
+    return {
+      kind: 'none',
+      hint: ` Step "${steps[later]!.block.name}" defines it, but only below this point.`,
+    };
   }
   if (skipped.has(name)) {
     return { kind: 'none', hint: ` Only cell ${skipped.get(name)}, which is skipped, declares it.` };
@@ -140,8 +164,8 @@ export function buildGraph(
   const edges = new Map<AnalyzedStep, Set<AnalyzedStep>>(steps.map((s) => [s, new Set()]));
   const outputs = new Map<AnalyzedStep, Set<string>>(steps.map((s) => [s, new Set()]));
 
+  const declarations = indexDeclarations(steps);
   steps.forEach((step, position) => {
-    const earlier = steps.slice(0, position);
     const usedParams = new Set<string>();
     step.block.cells.forEach((cell, i) => {
       // A cell that does not parse has meaningless reads: its syntax error is the problem to report.
@@ -157,7 +181,7 @@ export function buildGraph(
           );
           continue;
         }
-        const source = resolveName(name, earlier, steps, paramNames, module, skipped);
+        const source = resolveName(name, position, steps, declarations, paramNames, module, skipped);
         if (source.kind === 'step') {
           if (!step.inputs.has(name)) step.inputs.set(name, source.step.block.name);
           edges.get(step)!.add(source.step);
@@ -188,10 +212,11 @@ export function buildGraph(
     const scope = analyzeCell(cell.source, `cell-${cell.index}.ts`);
     for (const err of scope.syntaxErrors) problems.add(cell.index, `syntax error, ${err}`);
     if (scope.syntaxErrors.length > 0) continue;
-    const before = steps.filter((s) => s.block.cells[0]!.index < cell.index);
+    // Steps are in notebook order: those above the metrics cell are a prefix.
+    const before = steps.filter((s) => s.block.cells[0]!.index < cell.index).length;
     for (const [name, line] of scope.reads) {
       if (metrics.some((m) => m.name === name)) continue;
-      const source = resolveName(name, before, steps, paramNames, module, skipped);
+      const source = resolveName(name, before, steps, declarations, paramNames, module, skipped);
       if (source.kind === 'step') {
         metrics.push({ name, step: source.step.block.name });
         outputs.get(source.step)!.add(name);

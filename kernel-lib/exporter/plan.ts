@@ -5,7 +5,7 @@
  */
 import { dirname } from 'node:path';
 import { CellarError } from '../errors.js';
-import { buildPrelude, CODEGEN_VERSION, compileStep, generateStep } from './codegen.js';
+import { buildPrelude, CODEGEN_VERSION, compileSteps, generateStep } from './codegen.js';
 import { buildGraph } from './graph.js';
 import { contentHash, lockfileDigest } from './hash.js';
 import { readNotebook, type ParsedNotebook } from './notebook.js';
@@ -87,23 +87,29 @@ export function planWithNotebook(opts: PlanOptions): PlanWithNotebook {
 
   const files: Record<string, string> = {};
   const steps: StepSpec[] = [];
-  for (const step of graph.steps) {
-    const s = step.block;
-    const source = generateStep(prelude, {
+  const sources = graph.steps.map((step) =>
+    generateStep(prelude, {
       pipeline: name,
-      name: s.name,
-      cells: s.cells,
+      name: step.block.name,
+      cells: step.block.cells,
       parameters: step.parameters,
       inputs: [...step.inputs.keys()],
       outputs: step.outputs,
-    });
-    const compiled = compileStep(source, `steps/${s.name}.ts`);
-    if ('error' in compiled) {
-      problems.add(s.cells[0]!.index, `the generated step does not compile: ${compiled.error}`, s.name);
-      continue;
+    }),
+  );
+  // One TypeScript program for the whole notebook: a program per step costs a type checker each.
+  const compiled = compileSteps(
+    graph.steps.map((step, i) => ({ source: sources[i]!, fileName: `steps/${step.block.name}.ts` })),
+  );
+  graph.steps.forEach((step, i) => {
+    const s = step.block;
+    const out = compiled[i]!;
+    if ('error' in out) {
+      problems.add(s.cells[0]!.index, `the generated step does not compile: ${out.error}`, s.name);
+      return;
     }
-    files[`steps/${s.name}.ts`] = source;
-    files[`steps/${s.name}.js`] = compiled.js;
+    files[`steps/${s.name}.ts`] = sources[i]!;
+    files[`steps/${s.name}.js`] = out.js;
     steps.push({
       name: s.name,
       upstream: step.upstream,
@@ -117,7 +123,7 @@ export function planWithNotebook(opts: PlanOptions): PlanWithNotebook {
       timeoutMs: s.timeoutMs ?? settings.timeoutMs,
       triggerRule: s.triggerRule ?? 'all_success',
     });
-  }
+  });
   problems.throwIfAny();
 
   const lockDigest = lockfileDigest(notebook.path === null ? process.cwd() : dirname(notebook.path));

@@ -1,10 +1,12 @@
 /**
  * exporter/store — pipeline versions in the embedded store. A new version's files are written to a temp
- * folder first (each file fsynced), then, inside one write transaction, numbered (next number for the
+ * folder first and made durable together (one `syncfs` of the file system where the system has it, else one
+ * fsync per file), then, inside one write transaction, numbered (next number for the
  * name), moved into `pipelines/<name>/<version>/` with a rename and recorded in `pipeline_versions`.
  * A version folder appears complete or not at all; one left without a row (a crash between the rename
  * and the commit) is adopted by the next export, and an incomplete one is removed.
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   closeSync,
@@ -29,6 +31,7 @@ import type { ParsedNotebook } from './notebook.js';
 import { validatePipelineName, validatePipelineVersion } from './options.js';
 import type { ExportPlan } from './plan.js';
 import type { PipelineSpec } from './spec.js';
+import { parsePipelineSpec } from './spec-schema.js';
 
 /** A store argument: a directory, an opened store (`openStore()`), or an embedded backend. */
 export type StoreRef = string | CellarStore | EmbeddedBackend;
@@ -76,16 +79,47 @@ export function versionDir(root: string, name: string, version: number): string 
   return join(root, 'pipelines', name, String(version));
 }
 
-function writeFileDurably(path: string, content: string | Buffer): void {
+function writeFile(path: string, content: string | Buffer, durable: boolean): void {
   mkdirSync(dirname(path), { recursive: true });
   const fd = openSync(path, 'w', 0o644);
   try {
     const buf = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
     let off = 0;
     while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-    fsyncSync(fd);
+    if (durable) fsyncSync(fd);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Writes and fsyncs one file. */
+function writeFileDurably(path: string, content: string | Buffer): void {
+  writeFile(path, content, true);
+}
+
+/**
+ * Writes many files and makes them all durable. One fsync per file costs ~4 ms each (8 s for a 1,000-step
+ * pipeline); `sync -f` (Linux syncfs) flushes the whole file system in one call. Where it is missing or
+ * fails, every file is fsynced.
+ */
+function writeFilesDurably(files: Array<[string, string | Buffer]>): void {
+  for (const [path, content] of files) writeFile(path, content, false);
+  if (files.length === 0) return;
+  if (process.platform === 'linux') {
+    try {
+      execFileSync('sync', ['-f', dirname(files[0]![0])], { stdio: 'ignore', timeout: 60_000 });
+      return;
+    } catch {
+      // no coreutils `sync -f` here: fsync each file below
+    }
+  }
+  for (const [path] of files) {
+    const fd = openSync(path, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
   }
 }
 
@@ -117,7 +151,7 @@ function toStored(root: string, row: VersionRow): StoredPipelineVersion {
     hash: row.hash,
     createdAt: new Date(row.created_at).toISOString(),
     dir: versionDir(root, row.name, row.version),
-    spec: JSON.parse(row.spec_json) as PipelineSpec,
+    spec: parsePipelineSpec(JSON.parse(row.spec_json), `${row.name}@${row.version}`),
   };
 }
 
@@ -164,9 +198,8 @@ function insertVersion(
 function readOrphan(dir: string, name: string, version: number): { spec: PipelineSpec; text: string } | null {
   try {
     const text = readFileSync(join(dir, 'pipeline.json'), 'utf8');
-    const spec = JSON.parse(text) as PipelineSpec;
+    const spec = parsePipelineSpec(JSON.parse(text), `${name}@${version}`);
     const complete =
-      spec.format === 'cellar-pipeline' &&
       spec.name === name &&
       spec.version === version &&
       typeof spec.hash === 'string' &&
@@ -254,8 +287,10 @@ export function storePlan(
   const pipelineDir = join(root, 'pipelines', plan.name);
   mkdirSync(pipelineDir, { recursive: true });
   const tmp = join(pipelineDir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
-  for (const [rel, text] of Object.entries(plan.files)) writeFileDurably(join(tmp, rel), text);
-  writeFileDurably(join(tmp, 'notebook.ipynb'), notebook.bytes);
+  writeFilesDurably([
+    ...Object.entries(plan.files).map(([rel, text]): [string, string] => [join(tmp, rel), text]),
+    [join(tmp, 'notebook.ipynb'), notebook.bytes],
+  ]);
 
   let placed: string | null = null; // the version folder this attempt moved into place (undone on rollback)
   try {
@@ -322,7 +357,7 @@ export function listPipelines(store?: StoreRef): PipelineSummary[] {
     )
     .all();
   return rows.map((r) => {
-    const spec = JSON.parse(r.spec_json) as PipelineSpec;
+    const spec = parsePipelineSpec(JSON.parse(r.spec_json), `${r.name}@${r.version}`);
     return {
       name: r.name,
       latestVersion: r.version,

@@ -10,8 +10,10 @@ import type { TriggerRule } from './spec.js';
 import type { NotebookCell } from './notebook.js';
 import type { ProblemList } from './problems.js';
 
-/** Names of steps (and pipelines): lower-case letters, digits, `_` and `-`, starting with a letter or digit. */
-export const NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+import { NAME_PATTERN, suggestName } from './names.js';
+
+/** Names of steps (and pipelines): one rule, in exporter/names. */
+export { NAME_PATTERN, suggestName };
 
 /** The kind of block a code cell belongs to. */
 export type BlockKind = 'imports' | 'functions' | 'parameters' | 'metrics' | 'step' | 'skip';
@@ -65,16 +67,6 @@ export function parseDuration(text: string): number | null {
   if (!m) return null;
   const ms = Math.round(Number(m[1]) * UNIT_MS[m[2]!]!);
   return Number.isSafeInteger(ms) ? ms : null;
-}
-
-/** A suggestion for an invalid name: lower-cased, other characters turned into `-`. */
-export function suggestName(name: string): string {
-  const s = name
-    .toLowerCase()
-    .replace(/[^a-z0-9_-]+/g, '-')
-    .replace(/^[-_]+/, '')
-    .slice(0, 64);
-  return s === '' ? 'step-1' : s;
 }
 
 interface CellTags {
@@ -162,6 +154,19 @@ function applySettings(step: StepBlock, cell: NotebookCell, tags: CellTags, prob
   }
 }
 
+/** True for a tag of the pipeline vocabulary (a block, a step, `prev:` or `skip`). */
+function isPipelineTag(tag: string): boolean {
+  return (
+    BLOCK_TAGS[tag] !== undefined || tag === 'skip' || tag.startsWith('step:') || tag.startsWith('prev:')
+  );
+}
+
+const NO_PIPELINE_TAGS =
+  'the notebook has no pipeline tags. Tag its code cells in JupyterLab (View → Show cell tags, or the cellar ' +
+  'sidebar): "imports" on the import cell, "step:<name>" on the first cell of each step (e.g. "step:train"), ' +
+  'optionally "pipeline-parameters", "pipeline-metrics", "prev:<name>" and "skip"; untagged cells join the ' +
+  'step above them.';
+
 /**
  * Sorts the code cells of a notebook into blocks and steps, recording every tag problem (duplicate or
  * invalid step names, conflicting tags, `prev:` outside a step, an untagged first cell, no step at all).
@@ -176,6 +181,10 @@ export function classifyCells(cells: NotebookCell[], problems: ProblemList): Tag
     steps: [],
     skipped: [],
   };
+  if (!cells.some((c) => c.type === 'code' && c.tags.some(isPipelineTag))) {
+    problems.add(null, NO_PIPELINE_TAGS); // once, not once per untagged cell
+    return out;
+  }
   const byName = new Map<string, StepBlock>();
   let current: { kind: BlockKind; step?: StepBlock } | null = null;
   for (const cell of cells) {

@@ -1,7 +1,7 @@
 /**
- * runner/ids — the names that become path components under the store (pipeline names, step names, run
- * ids): strict patterns so that no user-supplied string can point outside its directory, plus run id
- * generation.
+ * runner/ids — the names that become path components under the store: run ids (a strict pattern so that
+ * no user-supplied string can point outside its directory) and their generation; pipeline and step names
+ * follow the one rule of kernel-lib/exporter/names, re-exported here.
  */
 import { randomBytes } from 'node:crypto';
 import { CellarError } from '../../kernel-lib/errors.js';
@@ -12,10 +12,12 @@ import { CellarError } from '../../kernel-lib/errors.js';
  * (`scheduled__2024-01-01T00:00:00+00:00`).
  */
 export const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:+-]{0,199}$/;
-/** A pipeline name: letters, digits, `_ . -`, starting with a letter or digit, at most 100 characters. */
-export const PIPELINE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
-/** A step name (as in `step:<name>` cell tags). */
-export const STEP_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$/;
+/** Pipeline and step names: the one rule of kernel-lib/exporter/names (what the exporter accepts runs). */
+export {
+  NAME_PATTERN as PIPELINE_NAME_PATTERN,
+  NAME_PATTERN as STEP_NAME_PATTERN,
+} from '../../kernel-lib/exporter/names.js';
+export { validatePipelineName, validateStepName } from '../../kernel-lib/exporter/names.js';
 
 function check(kind: string, value: unknown, pattern: RegExp, rule: string): string {
   if (typeof value !== 'string' || !pattern.test(value) || value.includes('..')) {
@@ -35,24 +37,6 @@ function check(kind: string, value: unknown, pattern: RegExp, rule: string): str
  */
 export function validateRunId(runId: unknown): string {
   return check('run id', runId, RUN_ID_PATTERN, 'use letters, digits and _ . : + - (at most 200)');
-}
-
-/**
- * Checks a pipeline name.
- *
- * @throws CellarError INVALID_PARAMETER when it is not a plain name.
- */
-export function validatePipelineName(name: unknown): string {
-  return check('pipeline name', name, PIPELINE_NAME_PATTERN, 'use letters, digits and _ . - (at most 100)');
-}
-
-/**
- * Checks a step name.
- *
- * @throws CellarError INVALID_PARAMETER when it is not a plain name.
- */
-export function validateStepName(name: unknown): string {
-  return check('step name', name, STEP_NAME_PATTERN, 'use letters, digits and _ . - (at most 100)');
 }
 
 /** A new run id for a run created by cellar itself: `<type>__<ISO logical date>__<random>`. */

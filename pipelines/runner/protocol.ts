@@ -37,6 +37,8 @@ export interface WorkerTask {
   metrics: string[];
   /** Extra environment variables for the step (CELLAR_URI, run ids). */
   env: Record<string, string>;
+  /** Cap of this attempt's log in bytes (runner/log-cap; default: CELLAR_MAX_STEP_LOG_BYTES, else 50 MiB). */
+  maxLogBytes?: number;
   /**
    * May the worker run another step after this one (when it succeeds and leaves nothing behind)? Absent or
    * false: the worker exits after this step.

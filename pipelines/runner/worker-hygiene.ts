@@ -7,9 +7,20 @@
  * cache (every JavaScript module the step loaded is dropped, so the next step gets fresh instances with
  * fresh module state; native addons stay loaded, as Node cannot unload them). A step that leaves anything
  * behind retires its worker: the worker exits after reporting, and the next step gets a new process.
+ * cellar's own expected state is the exception, listed in runner/cellar-state: its modules (and what they
+ * loaded) stay loaded, its registries on `globalThis` and its exit/signal hooks are taken into the baseline,
+ * and only a tracked run left active counts as the step's leftover.
  */
 import Module from 'node:module';
 import timers from 'node:timers';
+import {
+  activeCellarRuns,
+  callerFile,
+  CELLAR_HOOK_EVENTS,
+  cellarRoots,
+  isCellarGlobal,
+  isCellarModuleFile,
+} from './cellar-state.js';
 
 type ModuleCache = Record<string, unknown>;
 
@@ -71,6 +82,45 @@ class TimerWatch {
       if (destroyed === false && !t.hasRef()) n += 1;
     }
     return n;
+  }
+}
+
+type AddListener = (this: NodeJS.Process, event: string | symbol, fn: (...a: unknown[]) => void) => unknown;
+const ADD_METHODS = ['on', 'addListener', 'prependListener'] as const; // `once` goes through `on`
+
+/**
+ * Process listeners that cellar's own modules add while a step runs (its exit and signal hooks): the
+ * add methods of `process` are wrapped for the duration of the step and the caller's file is looked up.
+ */
+class CellarListenerWatch {
+  readonly added = new Map<string | symbol, number>();
+  private active = false;
+
+  constructor(private readonly roots: readonly string[]) {}
+
+  start(): void {
+    this.added.clear();
+    if (this.active) return;
+    this.active = true;
+    const added = this.added;
+    const roots = this.roots;
+    for (const name of ADD_METHODS) {
+      const original = process[name] as unknown as AddListener;
+      const wrapped = function (this: NodeJS.Process, event: string | symbol, fn: (...a: unknown[]) => void) {
+        if (typeof event === 'string' && CELLAR_HOOK_EVENTS.includes(event)) {
+          const file = callerFile(new Error().stack);
+          if (file !== null && isCellarModuleFile(file, roots)) added.set(event, (added.get(event) ?? 0) + 1);
+        }
+        return original.call(this, event, fn);
+      };
+      Object.defineProperty(process, name, { value: wrapped, configurable: true, writable: true });
+    }
+  }
+
+  stop(): void {
+    if (!this.active) return;
+    this.active = false;
+    for (const name of ADD_METHODS) delete (process as unknown as Record<string, unknown>)[name];
   }
 }
 
@@ -141,7 +191,9 @@ export class WorkerBaseline {
   private readonly cwd: string;
   private readonly modules: Set<string>;
   private readonly globals: Set<string | symbol>;
-  private readonly listeners: Map<string | symbol, number>;
+  private listeners: Map<string | symbol, number>;
+  private readonly roots = cellarRoots();
+  private readonly cellarListeners = new CellarListenerWatch(this.roots);
   private readonly resources: Map<string, number>;
   private readonly builtins: Array<[string, object, PropertySnapshot]>;
   private readonly timers = new TimerWatch();
@@ -178,6 +230,7 @@ export class WorkerBaseline {
   /** Starts watching what the next step creates (call it just before the step runs). */
   beginStep(): void {
     this.timers.start();
+    this.cellarListeners.start();
   }
 
   /**
@@ -188,16 +241,21 @@ export class WorkerBaseline {
     const found: string[] = [];
     const unrefed = this.timers.unrefedLive();
     this.timers.stop(); // puts back the real setTimeout / setInterval before built-ins are compared
+    this.cellarListeners.stop();
     if (unrefed > 0) found.push(`${unrefed} unref'd timer(s)`);
     for (const [name, n] of resourceCounts()) {
       const extra = n - (this.resources.get(name) ?? 0);
       if (extra > 0) found.push(`${extra} active ${name}`);
     }
     for (const [name, n] of listenerCounts()) {
-      const extra = n - (this.listeners.get(name) ?? 0);
+      const extra = n - (this.listeners.get(name) ?? 0) - (this.cellarListeners.added.get(name) ?? 0);
       if (extra > 0) found.push(`${extra} process '${String(name)}' listener(s)`);
     }
-    const globals = Reflect.ownKeys(globalThis).filter((k) => !this.globals.has(k) && !nodeInternalGlobal(k));
+    const runs = activeCellarRuns(moduleCache(), this.roots);
+    if (runs.length > 0) found.push(`an active cellar run ${runs.join(', ')} (end it, or use withRun)`);
+    const globals = Reflect.ownKeys(globalThis).filter(
+      (k) => !this.globals.has(k) && !nodeInternalGlobal(k) && !isCellarGlobal(k),
+    );
     if (globals.length > 0) found.push(`globals ${globals.map(String).join(', ')}`);
     const patched = this.patchedBuiltins();
     if (patched.length > 0) found.push(`patched built-ins ${patched.slice(0, 5).join(', ')}`);
@@ -205,17 +263,44 @@ export class WorkerBaseline {
     return found;
   }
 
-  /** Puts back the environment variables, the working directory and the module cache of the baseline. */
+  /**
+   * Puts back the environment variables, the working directory and the module cache of the baseline, and
+   * takes cellar's expected state (its modules and what they loaded, its globals and hooks) into the
+   * baseline: it stays for the next step.
+   */
   restore(): void {
     this.timers.stop();
+    this.cellarListeners.stop();
     for (const key of Object.keys(process.env)) if (!(key in this.env)) delete process.env[key];
     for (const [key, value] of Object.entries(this.env)) {
       if (value !== undefined && process.env[key] !== value) process.env[key] = value;
     }
     if (process.cwd() !== this.cwd) process.chdir(this.cwd);
     const cache = moduleCache();
+    const kept = this.cellarModules(cache);
     for (const file of Object.keys(cache)) {
-      if (!this.modules.has(file) && !file.endsWith('.node')) delete cache[file];
+      if (this.modules.has(file) || file.endsWith('.node')) continue;
+      if (kept.has(file)) this.modules.add(file);
+      else delete cache[file];
     }
+    for (const key of Reflect.ownKeys(globalThis)) if (isCellarGlobal(key)) this.globals.add(key);
+    this.listeners = listenerCounts();
+  }
+
+  /** The step's new modules that are cellar's own, and every module they required (their dependencies). */
+  private cellarModules(cache: ModuleCache): Set<string> {
+    type Loaded = { filename?: string; children?: Loaded[] };
+    const kept = new Set<string>();
+    const stack: Loaded[] = [];
+    for (const [file, mod] of Object.entries(cache)) {
+      if (!this.modules.has(file) && isCellarModuleFile(file, this.roots)) stack.push(mod as Loaded);
+    }
+    while (stack.length > 0) {
+      const m = stack.pop()!;
+      if (m.filename === undefined || kept.has(m.filename)) continue;
+      kept.add(m.filename);
+      for (const child of m.children ?? []) stack.push(child);
+    }
+    return kept;
   }
 }

@@ -1,7 +1,7 @@
 /**
  * runner/worker-main — the body of a step worker process. The pool forks the worker ahead of time; it loads
  * this module, says "ready" and waits for a task over IPC. For each task:
- *   1. stdout/stderr go to the attempt's log file (created at the first byte printed);
+ *   1. stdout/stderr go to the attempt's log file (created at the first byte printed, capped: runner/log-cap);
  *   2. inputs are read from the upstream steps' committed output directories and deserialized;
  *   3. the compiled CommonJS step module's `run(ctx)` is awaited;
  *   4. each output is serialized into a temporary directory, which is renamed to `try-<n>` when complete;
@@ -13,28 +13,22 @@
  * The worker keeps going when its parent dies after a task arrived (a restarted scheduler adopts it via the
  * result file) and exits after it; an idle worker whose parent is gone exits at once.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { OutputManifest, StepResult, TaskMessage, WorkerTask } from './protocol.js';
+import { CappedLog, resolveMaxLogBytes } from './log-cap.js';
 import { decodeValue, encodeValue } from './serialize.js';
 import { WorkerBaseline } from './worker-hygiene.js';
 
 type StepModule = { run?: unknown };
 
-/** The current attempt's log: opened (created) at the first byte the step prints, not before. */
-let logFile: string | null = null;
-let logFd: number | null = null;
+/** The current attempt's log: created at the first byte the step prints, not before; capped (runner/log-cap). */
+let logFile: CappedLog | null = null;
 const originalWrites = { stdout: process.stdout.write, stderr: process.stderr.write };
 
 function writeLog(data: string | Uint8Array): void {
-  if (logFile === null) return;
-  if (logFd === null) {
-    mkdirSync(dirname(logFile), { recursive: true });
-    logFd = openSync(logFile, 'a');
-  }
-  if (typeof data === 'string') writeSync(logFd, data);
-  else writeSync(logFd, data);
+  logFile?.write(data);
 }
 
 function log(text: string): void {
@@ -45,14 +39,13 @@ function log(text: string): void {
 function endRedirect(): void {
   process.stdout.write = originalWrites.stdout;
   process.stderr.write = originalWrites.stderr;
-  if (logFd !== null) closeSync(logFd);
-  logFd = null;
+  logFile?.close();
   logFile = null;
 }
 
 /** Sends stdout and stderr of this process (console, process.stdout.write) to the attempt's log file. */
-function redirectOutput(file: string): void {
-  logFile = file;
+function redirectOutput(file: string, maxBytes: number | undefined): void {
+  logFile = new CappedLog(file, maxBytes ?? resolveMaxLogBytes());
   const write = (chunk: unknown, encoding?: unknown, cb?: unknown): boolean => {
     const done = typeof encoding === 'function' ? encoding : cb;
     const data =
@@ -260,7 +253,7 @@ async function runTask(task: WorkerTask): Promise<void> {
     process.send!({ type: 'result', result, reusable: false }, () => process.exit(1));
     return;
   }
-  redirectOutput(task.logFile);
+  redirectOutput(task.logFile, task.maxLogBytes);
   Object.assign(process.env, task.env);
   const startedAt = Date.now();
   const base = { pid: process.pid, startedAt, metrics: {}, outputs: [] };

@@ -57,6 +57,8 @@ export interface ExecOptions {
   poolSize?: number;
   /** Steps a worker process may run one after another (see SchedulerOptions.maxStepsPerWorker). */
   maxStepsPerWorker?: number;
+  /** Cap of each step attempt's log in bytes (see SchedulerOptions.maxLogBytes). */
+  maxLogBytes?: number;
   retry?: Partial<RetryPolicy>;
   log?: (line: string) => void;
   /** Called with the runs as soon as they are stored, before any step starts (e.g. to show progress). */

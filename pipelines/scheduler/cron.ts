@@ -7,14 +7,13 @@
 import type { CronExpression, CronExpressionParser } from 'cron-parser';
 import { requireDependency } from '../../kernel-lib/lazy/load.js';
 import { CellarError } from '../../kernel-lib/errors.js';
+import { validateSchedule } from '../../kernel-lib/exporter/schedule.js';
 
 /** A data interval [start, end) in epoch milliseconds. */
 export interface DataInterval {
   start: number;
   end: number;
 }
-
-const ALIASES = new Set(['@hourly', '@daily', '@weekly', '@monthly', '@yearly', '@annually']);
 
 function parse(expr: string, at: number): CronExpression {
   // cron-parser (with luxon) loads on first use: `cellar --help` and `cellar runs list` never need it.
@@ -26,37 +25,26 @@ function parse(expr: string, at: number): CronExpression {
 }
 
 /**
- * Checks a cron expression: five fields (minute hour day-of-month month day-of-week) or one of @hourly,
- * @daily, @weekly, @monthly, @yearly; every value in range; a schedule that fires at all. Returns it trimmed.
+ * Checks a cron schedule with the one rule the exporter also uses (kernel-lib/exporter/schedule): 5 fields
+ * or a preset (@hourly, @daily, @midnight, @weekly, @monthly, @quarterly, @yearly, …), returned in its
+ * 5-field form. Unlike an export's schedule, it must not be empty.
  *
  * @throws CellarError INVALID_PARAMETER saying what is wrong, e.g. for `61 * * * *`.
  * @example
- * validateCron('0 * * * *') // '0 * * * *'
+ * validateCron('@midnight') // '0 0 * * *'
  */
 export function validateCron(expr: unknown): string {
-  const bad = (why: string): CellarError =>
-    new CellarError(
+  const schedule = typeof expr === 'string' && expr.trim() === '' ? undefined : validateSchedule(expr);
+  if (schedule === undefined || schedule === null) {
+    throw new CellarError(
       'INVALID_PARAMETER',
-      `Invalid cron schedule ${JSON.stringify(expr)}: ${why}. Use five fields (minute hour day-of-month month ` +
-        'day-of-week), e.g. "0 * * * *" for hourly, or @hourly/@daily/@weekly/@monthly/@yearly.',
-      { schedule: expr },
+      'The cron schedule is empty: give five fields or a preset such as @daily.',
+      {
+        schedule: expr === undefined || expr === null ? null : String(expr),
+      },
     );
-  if (typeof expr !== 'string') throw bad('not a string');
-  const text = expr.trim().replace(/\s+/g, ' ');
-  if (text.startsWith('@')) {
-    if (!ALIASES.has(text)) throw bad(`unknown alias ${text}`);
-  } else {
-    const fields = text.split(' ');
-    if (fields.length !== 5) throw bad(`it has ${fields.length} field(s), not 5`);
-    if (/[Hh?]/.test(text)) throw bad('H (hashed) and ? are not supported; write the values');
   }
-  try {
-    const e = parse(text, Date.UTC(2000, 0, 1));
-    e.next();
-  } catch (err) {
-    throw bad((err as Error).message);
-  }
-  return text;
+  return schedule;
 }
 
 /** The first fire time strictly after `t`. */

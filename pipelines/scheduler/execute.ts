@@ -30,6 +30,8 @@ export interface AttemptHost {
   /** Called after a transition changed the task instance. */
   taskChanged(runId: string, step: string): void;
   log(line: string): void;
+  /** Cap of each attempt's log in bytes (runner/log-cap). */
+  maxLogBytes: number;
 }
 
 function upstreamTasks(host: AttemptHost, runId: string, steps: string[]): TaskInstanceRow[] {
@@ -96,6 +98,7 @@ export async function executeAttempt(
       stepTrackingRunId: started.stepTrackingRunId,
     });
     task.reuse = host.pool().mayReuse(worker);
+    task.maxLogBytes = host.maxLogBytes;
     const outcome = await worker.run(task, stepSpec.timeoutMs);
     if (outcome.reusable) {
       host.track(key, null);

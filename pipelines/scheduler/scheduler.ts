@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { CellarError } from '../../kernel-lib/errors.js';
 import { openEmbedded, type EmbeddedBackend } from '../../kernel-lib/store/open.js';
 import { currentProcess, isProcessAlive } from '../../kernel-lib/store/process.js';
+import { resolveMaxLogBytes } from '../runner/log-cap.js';
 import { WorkerPool } from '../runner/pool.js';
 import type { StepWorker } from '../runner/worker-handle.js';
 import { resolveWorkerScript } from '../runner/worker-path.js';
@@ -44,6 +45,8 @@ export interface SchedulerOptions {
    * step a new process. A step that fails, times out or leaves anything behind always ends its process.
    */
   maxStepsPerWorker?: number;
+  /** Cap of each step attempt's log in bytes (default: CELLAR_MAX_STEP_LOG_BYTES, else 50 MiB). */
+  maxLogBytes?: number;
   /** Retry spacing (default: 1 s doubling, at most 5 min, with deterministic jitter). */
   retry?: Partial<RetryPolicy>;
   /** Clock for cron scheduling (default Date.now); tests move it. Attempt times always use the real clock. */
@@ -122,6 +125,7 @@ export class Scheduler {
       track: (key, worker) => (worker ? this.workers.set(key, worker) : this.workers.delete(key)),
       taskChanged: (runId, step) => this.refreshTask(runId, step),
       log: (line) => this.log(line),
+      maxLogBytes: resolveMaxLogBytes(opts.maxLogBytes),
     };
   }
 

@@ -9,6 +9,7 @@ import { openStore } from '../../../kernel-lib/sdk.js';
 import type { EmbeddedBackend } from '../../../kernel-lib/store/open.js';
 import { parseParamAssignments } from '../../runner/params.js';
 import { DEFAULT_MAX_STEPS_PER_WORKER } from '../../runner/pool.js';
+import { resolveMaxLogBytes } from '../../runner/log-cap.js';
 import { parsePipelineRef } from '../../runner/version.js';
 import {
   backfillPipeline,
@@ -131,6 +132,10 @@ export function registerPipelineRunCommands(pipelines: Command, ctx: CliContext)
       'steps of this pipeline one worker process may run one after another (1: a new process per step)',
       String(DEFAULT_MAX_STEPS_PER_WORKER),
     )
+    .option(
+      '--max-log-bytes <n>',
+      "cap of each step attempt's log; the head and the tail are kept (default: $CELLAR_MAX_STEP_LOG_BYTES, else 50 MiB)",
+    )
     .option('--json', 'print the result as JSON')
     .option('-q, --quiet', 'do not show progress on stderr')
     .action(
@@ -141,6 +146,7 @@ export function registerPipelineRunCommands(pipelines: Command, ctx: CliContext)
           logicalDate?: string;
           concurrency: string;
           maxStepsPerWorker: string;
+          maxLogBytes?: string;
           json?: boolean;
           quiet?: boolean;
         },
@@ -163,6 +169,7 @@ export function registerPipelineRunCommands(pipelines: Command, ctx: CliContext)
             params: paramsOf(opts.param),
             concurrency: positiveInt(opts.concurrency, '--concurrency'),
             maxStepsPerWorker: positiveInt(opts.maxStepsPerWorker, '--max-steps-per-worker'),
+            maxLogBytes: resolveMaxLogBytes(opts.maxLogBytes),
             signal: interrupt.signal,
             ...(opts.logicalDate === undefined
               ? {}
@@ -217,6 +224,10 @@ export function registerPipelineRunCommands(pipelines: Command, ctx: CliContext)
       'steps of this pipeline one worker process may run one after another (1: a new process per step)',
       String(DEFAULT_MAX_STEPS_PER_WORKER),
     )
+    .option(
+      '--max-log-bytes <n>',
+      "cap of each step attempt's log; the head and the tail are kept (default: $CELLAR_MAX_STEP_LOG_BYTES, else 50 MiB)",
+    )
     .option('--json', 'print the result as JSON')
     .option('-q, --quiet', 'do not show progress on stderr')
     .action(
@@ -229,6 +240,7 @@ export function registerPipelineRunCommands(pipelines: Command, ctx: CliContext)
           wait: boolean;
           concurrency: string;
           maxStepsPerWorker: string;
+          maxLogBytes?: string;
           json?: boolean;
           quiet?: boolean;
         },
@@ -247,6 +259,7 @@ export function registerPipelineRunCommands(pipelines: Command, ctx: CliContext)
             wait: opts.wait,
             concurrency: positiveInt(opts.concurrency, '--concurrency'),
             maxStepsPerWorker: positiveInt(opts.maxStepsPerWorker, '--max-steps-per-worker'),
+            maxLogBytes: resolveMaxLogBytes(opts.maxLogBytes),
           });
         } finally {
           progress.stop();

@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { openStore } from '../../../kernel-lib/sdk.js';
 import { Scheduler } from '../../scheduler/scheduler.js';
 import type { CliContext } from '../main.js';
+import { resolveMaxLogBytes } from '../../runner/log-cap.js';
 import { DEFAULT_MAX_STEPS_PER_WORKER } from '../../runner/pool.js';
 import { positiveInt } from './pipelines-run.js';
 
@@ -23,6 +24,10 @@ export function registerSchedulerCommand(program: Command, ctx: CliContext): voi
       'steps of one pipeline version a worker process may run one after another (1: a new process per step)',
       String(DEFAULT_MAX_STEPS_PER_WORKER),
     )
+    .option(
+      '--max-log-bytes <n>',
+      "cap of each step attempt's log; the head and the tail are kept (default: $CELLAR_MAX_STEP_LOG_BYTES, else 50 MiB)",
+    )
     .option('--poll <ms>', 'pause between scheduling passes', '1000')
     .option('--retry-delay <ms>', 'delay before the first retry (doubles each try, with jitter)', '1000')
     .option('--max-retry-delay <ms>', 'longest delay between tries', '300000')
@@ -33,6 +38,7 @@ export function registerSchedulerCommand(program: Command, ctx: CliContext): voi
         concurrency: string;
         poolSize: string;
         maxStepsPerWorker: string;
+        maxLogBytes?: string;
         poll: string;
         retryDelay: string;
         maxRetryDelay: string;
@@ -48,6 +54,7 @@ export function registerSchedulerCommand(program: Command, ctx: CliContext): voi
           concurrency: positiveInt(opts.concurrency, '--concurrency'),
           poolSize: positiveInt(opts.poolSize, '--pool-size'),
           maxStepsPerWorker: positiveInt(opts.maxStepsPerWorker, '--max-steps-per-worker'),
+          maxLogBytes: resolveMaxLogBytes(opts.maxLogBytes),
           pollIntervalMs: positiveInt(opts.poll, '--poll'),
           retry: {
             baseDelayMs: positiveInt(opts.retryDelay, '--retry-delay'),

@@ -36,7 +36,7 @@ test('invalid cron strings are INVALID_PARAMETER with a useful message', () => {
     expect((err as CellarError).message).toContain('five fields');
   }
   expect(validateCron('  0   *  * * * ')).toBe('0 * * * *');
-  expect(validateCron('@daily')).toBe('@daily');
+  expect(validateCron('@daily')).toBe('0 0 * * *'); // presets are read in their 5-field form, as the exporter stores them
 });
 
 test('data intervals: the run for [start, end) starts at end; its logical date is start', () => {
