@@ -8,6 +8,7 @@ import { cachedStatement, type SqliteDb } from '../store/sqlite.js';
 import { compileFilter, type RunView } from './filter.js';
 import { compareRuns, parseOrderBy } from './order-by.js';
 import type { RunData, RunStatus, RunsPage, SearchRunsQuery } from './types.js';
+import { setOwn } from './validate.js';
 
 /** The params, latest metrics and tags of a run. */
 export type RunFields = Pick<RunData, 'params' | 'metrics' | 'tags'>;
@@ -102,7 +103,7 @@ export function loadRunFields(
       .all(...args) as Array<[string, string, string | number]>;
     for (const [id, key, value] of rows) {
       const target = out.get(id);
-      if (target) (target[field] as Record<string, string | number>)[key] = value;
+      if (target) setOwn(target[field] as Record<string, string | number>, key, value);
     }
   };
   fill('params', 'params');

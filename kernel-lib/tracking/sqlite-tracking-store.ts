@@ -33,7 +33,14 @@ import {
   type SearchRunsQuery,
   type TrackingStore,
 } from './types.js';
-import { stringifyTag, validateKey, validateMetric, validateName, validateStatus } from './validate.js';
+import {
+  setOwn,
+  stringifyTag,
+  validateKey,
+  validateMetric,
+  validateName,
+  validateStatus,
+} from './validate.js';
 
 /** The embedded tracking backend over one SQLite connection and blob store. */
 export class SqliteTrackingStore implements TrackingStore {
@@ -51,7 +58,7 @@ export class SqliteTrackingStore implements TrackingStore {
       this.db,
       'SELECT key, value FROM experiment_tags WHERE experiment_id = ?',
     ).all(row.experiment_id) as Array<{ key: string; value: string }>) {
-      tags[t.key] = t.value;
+      setOwn(tags, t.key, t.value);
     }
     return {
       id: String(row.experiment_id),

@@ -35,7 +35,7 @@ Exit codes:
   2  bad usage or invalid input (unknown option, bad filter, bad path, …)
   3  not found (unknown run, experiment, model, version or alias)
   4  conflict (already exists, write-once param, invalid state)
-  5  store unavailable (locked too long, corrupt)
+  5  store unavailable (locked too long, corrupt, read-only, disk full)
 
 The store is --store DIR, else CELLAR_URI, else the nearest .cellar/ above the working directory.`;
 
