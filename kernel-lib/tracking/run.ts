@@ -207,11 +207,9 @@ export class ActiveRun {
         );
       }
       if (st.isDirectory()) {
-        const files = listLocalDirectory(input);
-        const out: ArtifactInfo[] = [];
-        for (const f of files)
-          out.push(await this.tracking.logArtifactFile(this.id, `${prefix}${f.rel}`, f.abs));
-        return out;
+        // The whole folder is listed and checked first, then logged in one transaction: all or nothing.
+        const files = listLocalDirectory(input).map((f) => ({ path: `${prefix}${f.rel}`, localFile: f.abs }));
+        return this.tracking.logArtifactFiles(this.id, files);
       }
       return [await this.tracking.logArtifactFile(this.id, `${prefix}${basename(input)}`, input)];
     }
