@@ -496,7 +496,13 @@ export class SqliteTrackingStore implements TrackingStore {
       );
       paths.forEach((p, i) => insert.run(runId, p, blobs[i]!.digest, blobs[i]!.size, kind, createdAt));
     });
-    return paths.map((p, i) => ({ path: p, digest: blobs[i]!.digest, size: blobs[i]!.size, kind, createdAt }));
+    return paths.map((p, i) => ({
+      path: p,
+      digest: blobs[i]!.digest,
+      size: blobs[i]!.size,
+      kind,
+      createdAt,
+    }));
   }
 
   /** {@inheritDoc TrackingStore.listArtifacts} */
