@@ -5,7 +5,7 @@
  * STORE_UNAVAILABLE, disk full → RESOURCE_EXHAUSTED. Also knows where backups live, so every message about
  * a damaged store can name the newest one.
  */
-import { lstatSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { accessSync, constants, lstatSync, readdirSync, readlinkSync, statSync, statfsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CellarError } from '../errors.js';
 
@@ -64,6 +64,26 @@ export function restoreAdvice(root: string): string {
     : `The newest backup is ${backup}: restore it with \`cellar store restore ${backup}\`.`;
 }
 
+/** Space below which an I/O failure on the store's disk is taken for a full disk. */
+const NEARLY_FULL_BYTES = 1024 * 1024;
+
+/** Whether the folder holding the store is writable and has space (used to explain vague SQLite I/O errors). */
+function diskState(root: string): 'ok' | 'read-only' | 'full' {
+  try {
+    accessSync(root, constants.W_OK);
+  } catch (e) {
+    const c = (e as NodeJS.ErrnoException).code;
+    if (c === 'EROFS' || c === 'EACCES' || c === 'EPERM') return 'read-only';
+  }
+  try {
+    const fs = statfsSync(root);
+    if (fs.bavail * fs.bsize < NEARLY_FULL_BYTES) return 'full';
+  } catch {
+    // statfs unsupported here: no hint
+  }
+  return 'ok';
+}
+
 const READONLY_CODES = new Set(['EROFS', 'EPERM']);
 const UNAVAILABLE_CODES = new Set([
   'ENOENT',
@@ -90,6 +110,9 @@ export function storeFailure(e: unknown, root: string, what: string): CellarErro
   if (typeof code !== 'string') return null;
   const raw = (e as Error).message ?? String(e);
   const details = { cause: code, store: root };
+  // SQLite reports a read-only or full disk as CANTOPEN/IOERR when it fails on its side files (-wal, -shm).
+  const vague = code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_CANTOPEN');
+  const disk = vague ? diskState(root) : 'ok';
   if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') {
     return new CellarError(
       'STORE_CORRUPT',
@@ -98,7 +121,7 @@ export function storeFailure(e: unknown, root: string, what: string): CellarErro
       details,
     );
   }
-  if (FULL_CODES.has(code)) {
+  if (FULL_CODES.has(code) || disk === 'full') {
     return new CellarError(
       'RESOURCE_EXHAUSTED',
       `The disk holding the store ${root} is full (${code}) while trying to ${what}; nothing partial was recorded. ` +
@@ -106,7 +129,7 @@ export function storeFailure(e: unknown, root: string, what: string): CellarErro
       details,
     );
   }
-  if (code.startsWith('SQLITE_READONLY') || READONLY_CODES.has(code)) {
+  if (code.startsWith('SQLITE_READONLY') || READONLY_CODES.has(code) || disk === 'read-only') {
     return new CellarError(
       'STORE_UNAVAILABLE',
       `The store ${root} is read-only (${raw}), so cellar cannot ${what}. Make the folder and its files ` +

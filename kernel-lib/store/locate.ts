@@ -4,7 +4,7 @@
  * overrides the search. Only the embedded (SQLite) kind exists so far; other URI schemes are rejected
  * with a message that says so.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CellarError } from '../errors.js';
 
@@ -26,6 +26,15 @@ export interface StoreLocation {
 function isDir(p: string): boolean {
   try {
     return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** True for a symbolic link, even a dangling one or a loop (so a broken `.cellar` link is reported, not skipped). */
+function isLink(p: string): boolean {
+  try {
+    return lstatSync(p).isSymbolicLink();
   } catch {
     return false;
   }
@@ -87,7 +96,7 @@ export function locateStore(
   let current = resolve(cwd);
   while (true) {
     const candidate = join(current, STORE_DIR_NAME);
-    if (isDir(candidate)) return { kind: 'sqlite', root: candidate, source: 'search' };
+    if (isDir(candidate) || isLink(candidate)) return { kind: 'sqlite', root: candidate, source: 'search' };
     const parent = dirname(current);
     if (parent === current) break;
     current = parent;

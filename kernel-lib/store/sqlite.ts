@@ -5,7 +5,16 @@
  * store at the same moment (the migration runs inside one IMMEDIATE transaction that re-reads the version).
  */
 import Database from 'better-sqlite3';
-import { closeSync, mkdirSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  readdirSync,
+  statSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CellarError } from '../errors.js';
 import { listBackups, rethrowStoreFailure, restoreAdvice, storeFailure } from './failures.js';
@@ -139,6 +148,22 @@ export function openDatabase(root: string, opts: OpenDatabaseOptions = {}): Sqli
 /** The 16 bytes every SQLite database file starts with. */
 const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
 
+/** Pids of other processes holding a POSIX lock on the file with inode `ino` (Linux /proc/locks; [] elsewhere). */
+function lockHolders(ino: number): number[] {
+  let text: string;
+  try {
+    text = readFileSync('/proc/locks', 'utf8');
+  } catch {
+    return [];
+  }
+  const pids = new Set<number>();
+  for (const line of text.split('\n')) {
+    const m = /^\d+:\s+\S+\s+\S+\s+\S+\s+(\d+)\s+[0-9a-f]+:[0-9a-f]+:(\d+)\s/.exec(line);
+    if (m && Number(m[2]) === ino && Number(m[1]) !== process.pid) pids.add(Number(m[1]));
+  }
+  return [...pids];
+}
+
 function hasPendingWal(file: string): boolean {
   try {
     return statSync(`${file}-wal`).size > 0;
@@ -214,6 +239,18 @@ export function checkDatabaseFile(root: string, file: string): void {
     rethrowStoreFailure(e, root, 'open the store');
   }
   if (n < 100 || !head.subarray(0, 16).equals(SQLITE_HEADER)) throw damaged('is not a SQLite database');
+  if (head[18] === 2 && !existsSync(`${file}-shm`)) {
+    const holders = lockHolders(st.ino);
+    if (holders.length > 0) {
+      throw new CellarError(
+        'STORE_UNAVAILABLE',
+        `${file}-wal and ${file}-shm were deleted while process(es) ${holders.join(', ')} had the store open: ` +
+          'their latest writes live only in those processes now. Let them finish or end them normally ' +
+          '(closing the store writes the data back), do not kill -9 them, then retry and run `cellar store check`.',
+        { store: root, pids: holders },
+      );
+    }
+  }
   const rawPageSize = head.readUInt16BE(16);
   const pageSize = rawPageSize === 1 ? 65536 : rawPageSize;
   const pages = head.readUInt32BE(28);
