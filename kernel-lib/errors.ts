@@ -53,18 +53,23 @@ export const MAX_ERROR_MESSAGE_LENGTH = 2_000;
 
 /** Cuts `message` to {@link MAX_ERROR_MESSAGE_LENGTH} characters, saying how many were left out. */
 export function truncateMessage(message: string, max = MAX_ERROR_MESSAGE_LENGTH): string {
-  if (message.length <= max) return message;
+  // The slack keeps an already-cut message (e.g. rebuilt by a REST client) from being cut again.
+  if (message.length <= max + 50) return message;
   return `${message.slice(0, max)}… (${message.length - max} more characters)`;
 }
 
 /**
- * Formats a list for a message: the first `max` items (each quoted as JSON) and how many more there are.
+ * Formats a list for a message: the first `max` items and how many more there are, so a message never grows
+ * with its input.
  *
  * @example
- * `unknown features ${listForMessage(missing)}` // "a", "b", "c", "d", "e" and 1995 more
+ * `expected columns: ${listForMessage(names)}` // "a, b, c, d, e, f, g, h, i, j and 1990 more"
  */
-export function listForMessage(items: readonly unknown[], max = 5): string {
-  const shown = items.slice(0, max).map((x) => JSON.stringify(x) ?? String(x));
+export function listForMessage(items: readonly unknown[], max = 10): string {
+  const shown = items.slice(0, max).map((x) => {
+    const text = typeof x === 'string' ? x : (JSON.stringify(x) ?? String(x));
+    return text.length > 100 ? `${text.slice(0, 100)}…` : text;
+  });
   const rest = items.length - shown.length;
   return rest > 0 ? `${shown.join(', ')} and ${rest} more` : shown.join(', ');
 }

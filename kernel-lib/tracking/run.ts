@@ -8,7 +8,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { CellarError } from '../errors.js';
-import { validateModelJSON, type ModelJSON } from '../ml/model-json.js';
+import { parseModelJSON, validateModelJSON, type ModelJSON } from '../ml/model-json.js';
 import { listLocalDirectory } from '../store/artifacts.js';
 import type { ArtifactInfo, MetricPoint, RunData, RunInput, RunStatus, TrackingStore } from './types.js';
 import { setOwn, stringifyParam, validateStatus } from './validate.js';
@@ -286,13 +286,9 @@ export class ActiveRun {
         ? (model as { toJSON(): ModelJSON }).toJSON()
         : model,
     );
-    return (
-      await this.logArtifact({
-        name: `${artifactPath}/model.json`,
-        data: JSON.stringify(json, null, 2),
-        kind: 'model',
-      })
-    )[0]!;
+    const text = JSON.stringify(json, null, 2);
+    parseModelJSON(text, 'The model'); // the size limit applies before anything is stored
+    return (await this.logArtifact({ name: `${artifactPath}/model.json`, data: text, kind: 'model' }))[0]!;
   }
 
   /** Records a dataset the run consumed (its fingerprint, shape and schema) for lineage. */
