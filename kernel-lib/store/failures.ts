@@ -177,13 +177,16 @@ export function rethrowStoreFailure(e: unknown, root: string, what: string): nev
  * `CellarError`s: the store boundary the SDK, the CLI and the bridge all go through.
  */
 export function guardStore<T extends object>(target: T, root: string, what: string): T {
+  const wrapped = new Map<PropertyKey, unknown>(); // one wrapper per method, made on first use
   return new Proxy(target, {
     get(obj, prop, receiver) {
       const value: unknown = Reflect.get(obj, prop, receiver);
       if (typeof value !== 'function' || prop === 'constructor') return value;
+      const cached = wrapped.get(prop);
+      if (cached !== undefined) return cached;
       const fn = value as (...args: unknown[]) => unknown;
-      return function guarded(this: unknown, ...args: unknown[]): unknown {
-        const doing = `${what} (${String(prop)})`;
+      const doing = `${what} (${String(prop)})`;
+      const guarded = function guarded(...args: unknown[]): unknown {
         try {
           const out = fn.apply(obj, args);
           if (out instanceof Promise) return out.catch((e: unknown) => rethrowStoreFailure(e, root, doing));
@@ -192,6 +195,8 @@ export function guardStore<T extends object>(target: T, root: string, what: stri
           return rethrowStoreFailure(e, root, doing);
         }
       };
+      wrapped.set(prop, guarded);
+      return guarded;
     },
   });
 }
