@@ -12,6 +12,7 @@ import type { EmbeddedBackend } from './store/open.js';
 import { currentProcess } from './store/process.js';
 import { ActiveRun, activeRun, pushActive } from './tracking/run.js';
 import type { Experiment, RunData, RunStatus, TrackingStore } from './tracking/types.js';
+import { setOwn } from './tracking/validate.js';
 
 /** Options of {@link CellarStore.startRun}. */
 export interface StartRunOptions {
@@ -153,7 +154,7 @@ export class CellarStore {
     }
     const experiment = await this.resolveExperiment(opts);
     const tags: Record<string, string> = {};
-    for (const [k, v] of Object.entries(opts.tags ?? {})) tags[k] = String(v);
+    for (const [k, v] of Object.entries(opts.tags ?? {})) setOwn(tags, k, String(v));
     const data = await this.tracking.createRun({
       experimentId: experiment.id,
       runName: opts.runName ?? null,

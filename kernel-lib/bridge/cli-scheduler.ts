@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { CellarError } from '../errors.js';
+import { validateParameterName } from '../exporter/spec.js';
 import type { BridgeSchedulerApi } from './ops-pipelines.js';
 import type { PipelineRunSummary } from './protocol.js';
 
@@ -28,11 +29,25 @@ export function findCellarBin(cwd: string, env: NodeJS.ProcessEnv = process.env)
   return null;
 }
 
-function runCli(bin: string, storeRoot: string, args: string[]): Promise<unknown> {
+/**
+ * Runs `cellar --store=<root> <command…> [--json] -- <positionals…>` and parses its JSON output. Every value
+ * that comes from the notebook is either checked here or passed as `--opt=value` / after `--`, so a name such
+ * as `--help` or a key such as `--store` can never be read as an option of the command.
+ */
+async function runCli(
+  bin: string,
+  storeRoot: string,
+  command: string[],
+  positionals: string[],
+  options: string[] = [],
+): Promise<unknown> {
+  const { validatePipelineName } = await import('../exporter/options.js');
+  for (const p of positionals) validatePipelineName(p);
+  const args = [`--store=${storeRoot}`, ...command, ...options, '--', ...positionals];
   return new Promise((resolveRun, reject) => {
     execFile(
       process.execPath,
-      [bin, '--store', storeRoot, ...args],
+      [bin, ...args],
       { timeout: 60_000, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' },
       (err, stdout, stderr) => {
         if (err) {
@@ -45,7 +60,7 @@ function runCli(bin: string, storeRoot: string, args: string[]): Promise<unknown
           return reject(
             new CellarError(
               'INTERNAL',
-              `cellar ${args.slice(0, 2).join(' ')} failed: ${stderr.trim() || err.message}`,
+              `cellar ${command.join(' ')} failed: ${stderr.trim() || err.message}`,
             ),
           );
         }
@@ -60,10 +75,9 @@ function runCli(bin: string, storeRoot: string, args: string[]): Promise<unknown
 }
 
 function paramArgs(params: Record<string, unknown>): string[] {
-  return Object.entries(params).flatMap(([k, v]) => [
-    '--param',
-    `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`,
-  ]);
+  return Object.entries(params).map(
+    ([k, v]) => `--param=${validateParameterName(k)}=${typeof v === 'string' ? v : JSON.stringify(v)}`,
+  );
 }
 
 /**
@@ -75,29 +89,26 @@ export function cliScheduler(storeRoot: string, cwd: string): BridgeSchedulerApi
   if (!bin) return null;
   return {
     async trigger(pipeline, params) {
-      const run = (await runCli(bin, storeRoot, [
-        'pipelines',
-        'trigger',
-        pipeline,
-        ...paramArgs(params),
-        '--json',
-      ])) as {
-        runId: string;
-      };
+      const run = (await runCli(
+        bin,
+        storeRoot,
+        ['pipelines', 'trigger'],
+        [pipeline],
+        [...paramArgs(params), '--json'],
+      )) as { runId: string };
       return { runId: run.runId };
     },
     async setPaused(pipeline, paused) {
-      await runCli(bin, storeRoot, ['pipelines', paused ? 'pause' : 'unpause', pipeline]);
+      await runCli(bin, storeRoot, ['pipelines', paused ? 'pause' : 'unpause'], [pipeline]);
     },
     async lastRuns(pipeline, limit): Promise<PipelineRunSummary[]> {
-      const runs = (await runCli(bin, storeRoot, [
-        'pipelines',
-        'runs',
-        pipeline,
-        '--limit',
-        String(limit),
-        '--json',
-      ])) as Array<{
+      const runs = (await runCli(
+        bin,
+        storeRoot,
+        ['pipelines', 'runs'],
+        [pipeline],
+        [`--limit=${limit}`, '--json'],
+      )) as Array<{
         runId: string;
         state: string;
         logicalDate: number | null;

@@ -3,11 +3,12 @@
  * else the kernel's default store), which experiment is "this notebook's", and the compact forms of runs
  * and fits sent back to the extension.
  */
-import { isAbsolute, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
 import type { CellarStore } from '../client.js';
 import { CellarError } from '../errors.js';
 import { getStore, openStore } from '../sdk.js';
-import { parseStoreUri } from '../store/locate.js';
+import { DB_FILE_NAME, parseStoreUri } from '../store/locate.js';
 import { getLastFit } from '../tracking/autolog.js';
 import { activeRuns } from '../tracking/run.js';
 import type { Experiment, RunData } from '../tracking/types.js';
@@ -37,16 +38,27 @@ export interface OpCall {
 /**
  * The store an operation works on: the `storeUri` argument (a directory or `sqlite:` URI; relative paths
  * are relative to the notebook's folder) or, when it is empty, the kernel's default store — the one the
- * notebook's own `startRun`/`withRun` calls use.
+ * notebook's own `startRun`/`withRun` calls use. A named store must exist unless `createStore: true`.
  *
- * @throws CellarError UNSUPPORTED / INVALID_PARAMETER for a URI this build cannot open
+ * @throws CellarError UNSUPPORTED / INVALID_PARAMETER for a URI this build cannot open, NOT_FOUND for a
+ * store that does not exist (without `createStore: true`)
  */
 export function storeFor(call: OpCall): CellarStore {
   const uri = optString(call.args, call.op, 'storeUri');
   if (uri === undefined) return getStore();
   const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(uri.trim())?.[1];
   const text = scheme === undefined && !isAbsolute(uri.trim()) ? resolve(call.cwd, uri.trim()) : uri;
-  return openStore(parseStoreUri(text));
+  const root = parseStoreUri(text);
+  // A mistyped setting must not quietly create an empty store: creating one is asked for explicitly.
+  if (!existsSync(join(root, DB_FILE_NAME)) && call.args['createStore'] !== true) {
+    throw new CellarError(
+      'NOT_FOUND',
+      `No cellar store at ${root} (from the store setting ${JSON.stringify(uri)}). Fix the setting, run ` +
+        '`cellar init` there, or pass createStore: true to create it.',
+      { storeRoot: root },
+    );
+  }
+  return openStore(root);
 }
 
 /** Caches experiment names while summarizing many runs. */

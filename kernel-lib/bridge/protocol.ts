@@ -57,6 +57,8 @@ export type BridgeResponse =
 export interface CommonArgs {
   /** Store URI or directory from the extension's settings; empty = the kernel's default store. */
   storeUri?: string;
+  /** Create the store named by `storeUri` when it does not exist (otherwise that is a NOT_FOUND error). */
+  createStore?: boolean;
   /** The notebook's path relative to the Jupyter server root (for tags and to find its experiment). */
   notebookPath?: string;
   /** The experiment to use when the notebook has none yet (extension setting "default experiment"). */

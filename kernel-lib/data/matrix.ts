@@ -3,7 +3,7 @@
  * arrays, nodejs-polars DataFrames/Series, duck-typed danfo DataFrames/Series) into Float64 columns
  * for cellar's algorithms, with one clear error for every bad cell. Owns `toMatrix` and `toVector`.
  */
-import { CellarError } from '../errors.js';
+import { CellarError, listForMessage } from '../errors.js';
 
 /** Column types a matrix reports (MLflow signature vocabulary, numeric subset). */
 export type MatrixColumnType = 'double' | 'float' | 'long' | 'integer' | 'boolean';
@@ -354,7 +354,7 @@ function selectNamed(label: string, available: string[], wanted: string[]): stri
   for (const name of wanted) {
     if (!have.has(name)) {
       throw invalid(
-        `${label} is missing column '${name}' (expected columns: ${wanted.join(', ')}; got: ${available.join(', ')})`,
+        `${label} is missing column '${name}' (expected columns: ${listForMessage(wanted)}; got: ${listForMessage(available)})`,
         { column: name },
       );
     }
@@ -442,7 +442,7 @@ export function toMatrix(X: unknown, opts: ToMatrixOptions = {}): Matrix {
   if (!named && wanted) {
     if (wanted.length !== cols.length) {
       throw invalid(
-        `${label} has ${cols.length} column(s) but ${wanted.length} are expected (${wanted.join(', ')}): pass the same features as at fit time`,
+        `${label} has ${cols.length} column(s) but ${wanted.length} are expected (${listForMessage(wanted)}): pass the same features as at fit time`,
         { expected: wanted.length, got: cols.length },
       );
     }
@@ -492,7 +492,7 @@ export function toVector(y: unknown, opts: ToVectorOptions = {}): Float64Array {
     const m = toMatrix(y, { label, allowNonFinite: true });
     if (m.nCols !== 1) {
       throw invalid(
-        `${label} must be one column but has ${m.nCols} (${m.featureNames.join(', ')}): pass a single column or Series`,
+        `${label} must be one column but has ${m.nCols} (${listForMessage(m.featureNames)}): pass a single column or Series`,
       );
     }
     col = { name: m.featureNames[0], values: m.columns[0], type: m.types[0] };

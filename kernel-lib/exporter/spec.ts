@@ -9,6 +9,7 @@
  *   steps/<step>.ts      its TypeScript source as generated from the notebook cells
  *   notebook.ipynb       the source notebook (nbformat 4)
  */
+import { CellarError } from '../errors.js';
 
 /** A value type a pipeline parameter can have. */
 export type ParameterType = 'number' | 'string' | 'boolean' | 'json';
@@ -87,4 +88,24 @@ export interface PipelineSpec {
   lockfileDigest: string | null;
   /** Where it came from. */
   source: { notebookPath: string | null; notebookDigest: string };
+}
+
+/** A pipeline parameter name: a JavaScript identifier (it becomes a `const` in the step code). */
+export const PARAMETER_NAME_PATTERN = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+
+/**
+ * Checks a pipeline parameter name: the one rule of `--param name=value` on the command line and of the
+ * kernel bridge.
+ *
+ * @throws CellarError INVALID_PARAMETER naming the name.
+ */
+export function validateParameterName(name: unknown): string {
+  if (typeof name !== 'string' || !PARAMETER_NAME_PATTERN.test(name)) {
+    throw new CellarError(
+      'INVALID_PARAMETER',
+      `${JSON.stringify(name)} is not a parameter name: use letters, digits, "_" or "$", not starting with a digit.`,
+      { name: typeof name === 'string' ? name : null },
+    );
+  }
+  return name;
 }

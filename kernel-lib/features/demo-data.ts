@@ -40,8 +40,13 @@ export interface DriverDataOptions {
   days?: number;
   /** Random seed; default 42. */
   seed?: number;
-  /** First stats hour: Date, epoch ms or ISO-8601 with a zone; default 2022-09-01T00:00:00Z. */
+  /** First stats hour: Date, epoch ms or ISO-8601 with a zone; default 2022-09-01T00:00:00Z (or from `end`). */
   start?: Date | number | string;
+  /**
+   * Last stats hour instead of `start` (rounded down to the hour): e.g. `new Date()` for data that ends now,
+   * so online features are fresh. The same `end` (and other options) gives the same rows.
+   */
+  end?: Date | number | string;
   /** Orders per driver and day; default 10. */
   ordersPerDriverPerDay?: number;
 }
@@ -74,6 +79,22 @@ function positiveInt(name: string, value: unknown, max: number): number {
 const round = (x: number, digits: number): number => Math.round(x * 10 ** digits) / 10 ** digits;
 const clamp = (x: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, x));
 
+/** The first stats hour (epoch ms) from `start`, or from `end` and `days`. */
+function demoStartMs(opts: DriverDataOptions, days: number): number {
+  if (opts.start !== undefined && opts.end !== undefined) {
+    throw new CellarError('INVALID_PARAMETER', 'Give the demo data a start or an end, not both.');
+  }
+  try {
+    if (opts.end !== undefined) {
+      const endHour = Math.floor(toEpochMs(opts.end, { column: 'end' }) / HOUR) * HOUR;
+      return endHour - (days * 24 - 1) * HOUR;
+    }
+    return Math.floor(toEpochMs(opts.start ?? '2022-09-01T00:00:00Z', { column: 'start' }) / HOUR) * HOUR;
+  } catch (e) {
+    throw new CellarError('INVALID_PARAMETER', (e as Error).message);
+  }
+}
+
 /**
  * Generates the course's driver data deterministically.
  *
@@ -95,13 +116,7 @@ export function generateDriverData(opts: DriverDataOptions = {}): DriverData {
   const seed = opts.seed ?? 42;
   if (!Number.isSafeInteger(seed))
     throw new CellarError('INVALID_PARAMETER', `seed must be an integer, got ${String(seed)}.`);
-  let startMs: number;
-  try {
-    startMs = toEpochMs(opts.start ?? '2022-09-01T00:00:00Z', { column: 'start' });
-  } catch (e) {
-    throw new CellarError('INVALID_PARAMETER', (e as Error).message);
-  }
-  startMs = Math.floor(startMs / HOUR) * HOUR;
+  const startMs = demoStartMs(opts, days);
   if (drivers * days * 24 > 50_000_000) {
     throw new CellarError(
       'INVALID_PARAMETER',
@@ -285,6 +300,8 @@ export interface DemoDataFiles {
   driverOrdersCsv?: string;
   /** `features.json`: the definitions of {@link driverDefinitions} over `driverStats`, for `cellar features apply`. */
   definitions: string;
+  /** `demo-data.json`: the options the data was generated with, including its first and last stats hour. */
+  manifest: string;
   rows: { driverStats: number; driverOrders: number };
 }
 
@@ -307,8 +324,11 @@ export function writeDemoData(dir: string, opts: WriteDemoDataOptions = {}): Dem
     driverStats: join(root, 'driver_stats.parquet'),
     driverOrders: join(root, 'driver_orders.parquet'),
     definitions: join(root, 'features.json'),
+    manifest: join(root, 'demo-data.json'),
     rows: { driverStats: driverStats.length, driverOrders: driverOrders.length },
   };
+  const days = opts.days ?? 14;
+  const firstHour = demoStartMs(opts, days);
   writeParquet(stats, files.driverStats);
   writeParquet(orders, files.driverOrders);
   if (opts.csv) {
@@ -319,6 +339,17 @@ export function writeDemoData(dir: string, opts: WriteDemoDataOptions = {}): Dem
     writeCsv(orders.withColumns(...isoColumns(orders, ['event_timestamp'])), files.driverOrdersCsv);
   }
   writeFileAtomic(files.definitions, JSON.stringify(driverDefinitions(files.driverStats), null, 2) + '\n');
+  // The anchor is stamped beside the data: the same manifest regenerates the same rows.
+  const manifest = {
+    seed: opts.seed ?? 42,
+    drivers: opts.drivers ?? 10,
+    days,
+    ordersPerDriverPerDay: opts.ordersPerDriverPerDay ?? 10,
+    firstStatsHour: new Date(firstHour).toISOString(),
+    lastStatsHour: new Date(firstHour + (days * 24 - 1) * HOUR).toISOString(),
+    rows: files.rows,
+  };
+  writeFileAtomic(files.manifest, JSON.stringify(manifest, null, 2) + '\n');
   return files;
 }
 

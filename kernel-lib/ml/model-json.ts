@@ -3,7 +3,7 @@
  * document with coefficients, feature names and an MLflow-style signature. Loading validates every
  * field strictly and never evaluates code.
  */
-import { CellarError } from '../errors.js';
+import { CellarError, listForMessage } from '../errors.js';
 import { toMatrix } from '../data/matrix.js';
 import { predictColumns } from './linear-core.js';
 
@@ -65,6 +65,54 @@ const KEYS = new Set([
   'datasetFingerprint',
   'createdAt',
 ]);
+
+/** Default most features a model may have (`CELLAR_MAX_MODEL_FEATURES` overrides). */
+export const DEFAULT_MAX_MODEL_FEATURES = 100_000;
+/** Default largest model JSON document in bytes, 64 MiB (`CELLAR_MAX_MODEL_BYTES` overrides). */
+export const DEFAULT_MAX_MODEL_BYTES = 64 * 1024 * 1024;
+
+function limitFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n <= 0) {
+    throw new CellarError('INVALID_PARAMETER', `${name} must be a positive integer, got "${raw}".`);
+  }
+  return n;
+}
+
+/** The model size limits in force: `{ features, bytes }` (from the environment or the defaults). */
+export function modelLimits(): { features: number; bytes: number } {
+  return {
+    features: limitFromEnv('CELLAR_MAX_MODEL_FEATURES', DEFAULT_MAX_MODEL_FEATURES),
+    bytes: limitFromEnv('CELLAR_MAX_MODEL_BYTES', DEFAULT_MAX_MODEL_BYTES),
+  };
+}
+
+/**
+ * Parses a model JSON document (bytes or text) after checking its size against the limit, then validates it.
+ *
+ * @throws CellarError RESOURCE_TOO_LARGE over the limit; INVALID_INPUT when it is not a valid model.
+ */
+export function parseModelJSON(text: string | Uint8Array, what = 'The model JSON'): ModelJSON {
+  const size = typeof text === 'string' ? Buffer.byteLength(text, 'utf8') : text.byteLength;
+  const { bytes } = modelLimits();
+  if (size > bytes) {
+    throw new CellarError(
+      'RESOURCE_TOO_LARGE',
+      `${what} is ${size} bytes, over the model limit of ${bytes} bytes. cellar models are linear models ` +
+        'with named features; raise CELLAR_MAX_MODEL_BYTES if this one is really meant to be this big.',
+      { size, limit: bytes },
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(typeof text === 'string' ? text : Buffer.from(text).toString('utf8'));
+  } catch (err) {
+    throw new CellarError('INVALID_INPUT', `${what} is not valid JSON: ${(err as Error).message}`);
+  }
+  return validateModelJSON(raw);
+}
 
 function bad(field: string, what: string): CellarError {
   return new CellarError('INVALID_INPUT', `model JSON field '${field}' ${what}`, { field });
@@ -136,10 +184,19 @@ export function validateModelJSON(x: unknown): ModelJSON {
   }
 
   if (!Array.isArray(x.featureNames)) throw bad('featureNames', 'must be an array of strings');
+  const maxFeatures = modelLimits().features;
+  if (x.featureNames.length > maxFeatures) {
+    throw new CellarError(
+      'RESOURCE_TOO_LARGE',
+      `The model has ${x.featureNames.length} features, over the limit of ${maxFeatures}. ` +
+        'Select features first, or raise CELLAR_MAX_MODEL_FEATURES.',
+      { features: x.featureNames.length, limit: maxFeatures },
+    );
+  }
   const featureNames = x.featureNames.map((n, i) => nonEmptyString(`featureNames[${i}]`, n));
   const seen = new Set<string>();
   featureNames.forEach((n, i) => {
-    if (seen.has(n)) throw bad(`featureNames[${i}]`, `repeats the name '${n}'`);
+    if (seen.has(n)) throw bad(`featureNames[${i}]`, `repeats the name '${n.slice(0, 200)}'`);
     seen.add(n);
   });
 
@@ -157,7 +214,7 @@ export function validateModelJSON(x: unknown): ModelJSON {
   const inputs = columnSpecs('signature.inputs', x.signature.inputs);
   const outputs = columnSpecs('signature.outputs', x.signature.outputs);
   if (inputs.length !== featureNames.length || inputs.some((c, i) => c.name !== featureNames[i])) {
-    throw bad('signature.inputs', `must list the featureNames in order (${featureNames.join(', ')})`);
+    throw bad('signature.inputs', `must list the featureNames in order (${listForMessage(featureNames)})`);
   }
   inputs.forEach((c, i) => {
     if (c.type === 'string')
@@ -199,15 +256,7 @@ export function validateModelJSON(x: unknown): ModelJSON {
  * model.predict([{ conv_rate: 0.5, acc_rate: 0.9, avg_daily_trips: 120 }]);
  */
 export function modelFromJSON(json: ModelJSON | unknown): LoadedModel {
-  let raw = json;
-  if (typeof json === 'string') {
-    try {
-      raw = JSON.parse(json);
-    } catch (err) {
-      throw new CellarError('INVALID_INPUT', `model JSON is not valid JSON: ${(err as Error).message}`);
-    }
-  }
-  const valid = validateModelJSON(raw);
+  const valid = typeof json === 'string' ? parseModelJSON(json) : validateModelJSON(json);
   const coef = Float64Array.from(valid.coef);
   return {
     estimator: valid.estimator,

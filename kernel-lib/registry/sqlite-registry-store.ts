@@ -4,7 +4,7 @@
  * created from, so a version's model can never change. Aliases move atomically in one UPDATE.
  */
 import { CellarError } from '../errors.js';
-import { validateModelJSON } from '../ml/model-json.js';
+import { parseModelJSON } from '../ml/model-json.js';
 import type { ArtifactStore } from '../store/artifacts.js';
 import { validateArtifactPath } from '../store/artifacts.js';
 import { type SqliteDb, writeTx } from '../store/sqlite.js';
@@ -284,14 +284,7 @@ export class SqliteRegistryStore implements ModelRegistryStore {
         { runId: opts.runId, path: file },
       );
     }
-    let json: unknown;
-    try {
-      json = JSON.parse(this.blobs.read(digest).toString('utf8'));
-    } catch (e) {
-      if (e instanceof CellarError) throw e;
-      throw new CellarError('INVALID_INPUT', `The artifact "${file}" of run ${opts.runId} is not JSON.`);
-    }
-    validateModelJSON(json);
+    parseModelJSON(this.blobs.read(digest), `The artifact "${file}" of run ${opts.runId}`);
     const version = writeTx(this.db, 'register a model version', () => {
       this.ensureModel(opts.name);
       const next =

@@ -21,7 +21,7 @@ import {
   unlinkSync,
   writeSync,
 } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import { CellarError } from '../errors.js';
 
 /** Default largest artifact accepted (1 GiB); `CELLAR_MAX_ARTIFACT_BYTES` overrides. */
@@ -167,8 +167,13 @@ export class ArtifactStore {
     return { digest, size: bytes.byteLength };
   }
 
-  /** Stores a local file by streaming it (never fully in memory); returns its digest and size. */
-  putFile(file: string): BlobRef {
+  /**
+   * Checks that a local file can be stored (exists, is a regular file, within the size limit) without
+   * storing it.
+   *
+   * @throws CellarError NOT_FOUND, INVALID_INPUT, RESOURCE_TOO_LARGE
+   */
+  checkFile(file: string): void {
     let st;
     try {
       st = statSync(file);
@@ -177,6 +182,11 @@ export class ArtifactStore {
     }
     if (!st.isFile()) throw new CellarError('INVALID_INPUT', `${file} is not a regular file.`);
     if (st.size > this.maxBytes) throw this.tooLarge(st.size, file);
+  }
+
+  /** Stores a local file by streaming it (never fully in memory); returns its digest and size. */
+  putFile(file: string): BlobRef {
+    this.checkFile(file);
     const hash = createHash('sha256');
     const tmp = this.tmpName();
     const out = openSync(tmp, 'wx', 0o644);
@@ -220,8 +230,7 @@ export class ArtifactStore {
       throw new CellarError('NOT_FOUND', `Artifact blob ${digest} is missing from ${this.root}.`);
     const real = realpathSync(p);
     const rootReal = realpathSync(this.root);
-    const rel = relative(rootReal, real);
-    if (rel.startsWith('..') || rel.startsWith(sep) || lstatSync(p).isSymbolicLink()) {
+    if (!isInside(rootReal, real) || lstatSync(p).isSymbolicLink()) {
       throw new CellarError(
         'STORE_CORRUPT',
         `Artifact blob ${digest} points outside the artifact store; refusing to read it.`,
@@ -274,6 +283,12 @@ export class ArtifactStore {
   }
 }
 
+/** True when `target` is `root` or below it (a name such as `..hidden` is inside; `../x` is not). */
+function isInside(root: string, target: string): boolean {
+  const rel = relative(root, target);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+}
+
 /**
  * Lists the regular files under a local directory as (relative path, absolute path) pairs, refusing symlinks
  * that lead outside it.
@@ -288,8 +303,7 @@ export function listLocalDirectory(dir: string): Array<{ rel: string; abs: strin
       const abs = join(current, name);
       const rel = prefix === '' ? name : `${prefix}/${name}`;
       const real = realpathSync(abs);
-      const inside = relative(rootReal, real);
-      if (inside.startsWith('..') || inside.startsWith(sep)) {
+      if (!isInside(rootReal, real)) {
         throw new CellarError(
           'INVALID_PATH',
           `${abs} is a symlink leading outside ${dir} (to ${real}); cellar does not follow links out of an artifact folder.`,

@@ -5,7 +5,7 @@
  * one parser here, `parseStoreUri`: a directory, `sqlite:<dir>` or `sqlite:///path/cellar.db`. Only the
  * embedded (SQLite) kind exists so far; other URI schemes are refused with a message that says so.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CellarError } from '../errors.js';
 
@@ -27,6 +27,15 @@ export interface StoreLocation {
 function isDir(p: string): boolean {
   try {
     return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** True for a symbolic link, even a dangling one or a loop (so a broken `.cellar` link is reported, not skipped). */
+function isLink(p: string): boolean {
+  try {
+    return lstatSync(p).isSymbolicLink();
   } catch {
     return false;
   }
@@ -97,7 +106,7 @@ export function locateStore(
   let current = resolve(cwd);
   while (true) {
     const candidate = join(current, STORE_DIR_NAME);
-    if (isDir(candidate)) return { kind: 'sqlite', root: candidate, source: 'search' };
+    if (isDir(candidate) || isLink(candidate)) return { kind: 'sqlite', root: candidate, source: 'search' };
     const parent = dirname(current);
     if (parent === current) break;
     current = parent;

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { SqliteRegistryStore } from '../registry/sqlite-registry-store.js';
 import { SqliteTrackingStore } from '../tracking/sqlite-tracking-store.js';
 import { ArtifactStore } from './artifacts.js';
+import { checkStoreRoot, guardStore, rethrowStoreFailure } from './failures.js';
 import { openDatabase, type SqliteDb } from './sqlite.js';
 
 /** The embedded backend of one `.cellar/` directory. */
@@ -35,24 +36,37 @@ const cache = new Map<string, EmbeddedBackend>();
 export function openEmbedded(root: string): EmbeddedBackend {
   const cached = cache.get(root);
   if (cached && cached.db.open) return cached;
-  mkdirSync(join(root, 'logs'), { recursive: true });
-  mkdirSync(join(root, 'pipelines'), { recursive: true });
+  checkStoreRoot(root);
   const db = openDatabase(root);
-  const blobs = new ArtifactStore(root);
+  let blobs: ArtifactStore;
+  try {
+    mkdirSync(join(root, 'logs'), { recursive: true });
+    mkdirSync(join(root, 'pipelines'), { recursive: true });
+    blobs = new ArtifactStore(root);
+  } catch (e) {
+    db.close();
+    rethrowStoreFailure(e, root, 'open the store');
+  }
   const backend: EmbeddedBackend = {
     kind: 'sqlite',
     root,
     db,
     blobs,
-    tracking: new SqliteTrackingStore(db, blobs),
-    registry: new SqliteRegistryStore(db, blobs),
+    // Raw SQLite/file failures of any store method arrive as typed CellarErrors (store/failures.ts).
+    tracking: guardStore(new SqliteTrackingStore(db, blobs), root, 'use the run store'),
+    registry: guardStore(new SqliteRegistryStore(db, blobs), root, 'use the model registry'),
     close() {
       cache.delete(root);
       if (db.open) db.close();
     },
   };
+  try {
+    backend.tracking.reapDeadRunsSync();
+  } catch (e) {
+    db.close();
+    throw e;
+  }
   cache.set(root, backend);
-  backend.tracking.reapDeadRunsSync();
   return backend;
 }
 

@@ -5,10 +5,20 @@
  * store at the same moment (the migration runs inside one IMMEDIATE transaction that re-reads the version).
  */
 import type Database from 'better-sqlite3';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  readdirSync,
+  statSync,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
 import { CellarError } from '../errors.js';
 import { requireDependency } from '../lazy/load.js';
+import { listBackups, rethrowStoreFailure, restoreAdvice, storeFailure } from './failures.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, type Migration } from './schema.js';
 
 /** The better-sqlite3 connection type. */
@@ -84,7 +94,11 @@ export function retryBusy<T>(what: string, attempt: () => T): T {
  */
 export function writeTx<T>(db: SqliteDb, what: string, fn: () => T): T {
   if (db.inTransaction) return db.transaction(fn)();
-  return retryBusy(what, () => db.transaction(fn).immediate());
+  try {
+    return retryBusy(what, () => db.transaction(fn).immediate());
+  } catch (e) {
+    return rethrowStoreFailure(e, dirname(db.name), what);
+  }
 }
 
 /** Options for {@link openDatabase}. */
@@ -103,21 +117,23 @@ export interface OpenDatabaseOptions {
  * cellar database.
  */
 export function openDatabase(root: string, opts: OpenDatabaseOptions = {}): SqliteDb {
-  mkdirSync(root, { recursive: true });
-  const file = join(root, 'cellar.db');
-  if (existsSync(file) && statSync(file).isDirectory()) {
-    throw new CellarError(
-      'STORE_CORRUPT',
-      `${file} is a directory, not a cellar database. Move it away and retry.`,
-    );
+  try {
+    mkdirSync(root, { recursive: true });
+  } catch (e) {
+    rethrowStoreFailure(e, root, 'open the store');
   }
   // Loaded here, not at import: `import 'cellar'` should not pay for the native addon before a store opens.
   const BetterSqlite = requireDependency<typeof Database>('better-sqlite3', 'The embedded store');
+  const file = join(root, 'cellar.db');
+  checkDatabaseFile(root, file);
   let db: SqliteDb;
   try {
     db = new BetterSqlite(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
   } catch (e) {
-    throw new CellarError('STORE_CORRUPT', `Cannot open the store database ${file}: ${(e as Error).message}`);
+    throw (
+      storeFailure(e, root, 'open the store') ??
+      new CellarError('STORE_CORRUPT', `Cannot open the store database ${file}: ${(e as Error).message}`)
+    );
   }
   try {
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
@@ -127,13 +143,127 @@ export function openDatabase(root: string, opts: OpenDatabaseOptions = {}): Sqli
     if (!opts.readonly) migrate(db, file);
   } catch (e) {
     db.close();
-    if (e instanceof CellarError) throw e;
-    if ((e as { code?: string }).code === 'SQLITE_NOTADB') {
-      throw new CellarError('STORE_CORRUPT', `${file} is not a SQLite database (${(e as Error).message}).`);
-    }
-    throw e;
+    rethrowStoreFailure(e, root, 'open the store');
   }
   return db;
+}
+
+/** The 16 bytes every SQLite database file starts with. */
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
+
+/** Pids of other processes holding a POSIX lock on the file with inode `ino` (Linux /proc/locks; [] elsewhere). */
+function lockHolders(ino: number): number[] {
+  let text: string;
+  try {
+    text = readFileSync('/proc/locks', 'utf8');
+  } catch {
+    return [];
+  }
+  const pids = new Set<number>();
+  for (const line of text.split('\n')) {
+    const m = /^\d+:\s+\S+\s+\S+\s+\S+\s+(\d+)\s+[0-9a-f]+:[0-9a-f]+:(\d+)\s/.exec(line);
+    if (m && Number(m[2]) === ino && Number(m[1]) !== process.pid) pids.add(Number(m[1]));
+  }
+  return [...pids];
+}
+
+function hasPendingWal(file: string): boolean {
+  try {
+    return statSync(`${file}-wal`).size > 0;
+  } catch {
+    return false;
+  }
+}
+
+/** True when the store folder already holds data besides its database (blobs, pipelines, backups). */
+function holdsData(root: string): boolean {
+  const nonEmpty = (dir: string): boolean => {
+    try {
+      return readdirSync(dir).length > 0;
+    } catch {
+      return false;
+    }
+  };
+  return (
+    nonEmpty(join(root, 'artifacts', 'sha256')) ||
+    nonEmpty(join(root, 'pipelines')) ||
+    nonEmpty(join(root, 'logs')) ||
+    listBackups(root).length > 0
+  );
+}
+
+/**
+ * Refuses a database file that cannot be a working store before SQLite sees it: a directory, a missing,
+ * empty or truncated file in a folder that holds a store's data (SQLite would silently start a new empty
+ * store beside the old artifacts), or a file that is not SQLite at all.
+ *
+ * @throws CellarError STORE_CORRUPT naming the newest backup.
+ */
+export function checkDatabaseFile(root: string, file: string): void {
+  let st;
+  try {
+    st = statSync(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') rethrowStoreFailure(e, root, 'open the store');
+    if (holdsData(root)) {
+      throw new CellarError(
+        'STORE_CORRUPT',
+        `${file} is missing, but ${root} holds a store's data (artifacts, pipelines or backups); cellar will not ` +
+          `start a new empty database beside them. ${restoreAdvice(root)}`,
+        { store: root },
+      );
+    }
+    return;
+  }
+  if (st.isDirectory()) {
+    throw new CellarError(
+      'STORE_CORRUPT',
+      `${file} is a directory, not a cellar database. Move it away and retry.`,
+    );
+  }
+  const damaged = (why: string): CellarError =>
+    new CellarError('STORE_CORRUPT', `The store database ${file} ${why}. ${restoreAdvice(root)}`, {
+      store: root,
+    });
+  if (st.size === 0) {
+    if (!holdsData(root)) return; // a store being created right now (SQLite writes the header on first use)
+    throw damaged('is empty (0 bytes) although the store holds data');
+  }
+  const head = Buffer.alloc(100);
+  let n = 0;
+  try {
+    const fd = openSync(file, 'r');
+    try {
+      n = readSync(fd, head, 0, 100, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e) {
+    rethrowStoreFailure(e, root, 'open the store');
+  }
+  if (n < 100 || !head.subarray(0, 16).equals(SQLITE_HEADER)) throw damaged('is not a SQLite database');
+  if (head[18] === 2 && !existsSync(`${file}-shm`)) {
+    const holders = lockHolders(st.ino);
+    if (holders.length > 0) {
+      throw new CellarError(
+        'STORE_UNAVAILABLE',
+        `${file}-wal and ${file}-shm were deleted while process(es) ${holders.join(', ')} had the store open: ` +
+          'their latest writes live only in those processes now. Let them finish or end them normally ' +
+          '(closing the store writes the data back), do not kill -9 them, then retry and run `cellar store check`.',
+        { store: root, pids: holders },
+      );
+    }
+  }
+  const rawPageSize = head.readUInt16BE(16);
+  const pageSize = rawPageSize === 1 ? 65536 : rawPageSize;
+  const pages = head.readUInt32BE(28);
+  // The in-header page count is valid when "version-valid-for" (offset 92) equals the change counter (24).
+  // Only without a pending WAL: a checkpoint interrupted by a crash rewrites page 1 before the pages after
+  // it, and SQLite repairs that from the WAL on open.
+  const validCount = head.readUInt32BE(92) === head.readUInt32BE(24) && pages > 0 && !hasPendingWal(file);
+  if (validCount && st.size < pages * pageSize) {
+    throw damaged(`is truncated (${st.size} bytes, its header says ${pages * pageSize})`);
+  }
 }
 
 /** Reads the schema version recorded in the file. */

@@ -11,7 +11,7 @@ import { addFitListener, lastFitRecord, type FitEvent } from '../ml/hooks.js';
 import { regressionMetrics } from '../ml/metrics.js';
 import type { ModelJSON } from '../ml/model-json.js';
 import { activeRun, type ActiveRun } from './run.js';
-import { stringifyParam } from './validate.js';
+import { setOwn, stringifyParam } from './validate.js';
 
 /** Autolog settings. */
 export interface AutologOptions {
@@ -71,9 +71,9 @@ function finiteOnly(metrics: Record<string, number>): Record<string, number> {
 
 async function logFit(run: ActiveRun, e: FitEvent): Promise<void> {
   const params: Record<string, string> = {};
-  for (const [k, v] of Object.entries(e.params)) params[k] = stringifyParam(k, v);
+  for (const [k, v] of Object.entries(e.params)) setOwn(params, k, stringifyParam(k, v));
   const existing = (await run.info()).params;
-  const conflicts = Object.entries(params).some(([k, v]) => k in existing && existing[k] !== v);
+  const conflicts = Object.entries(params).some(([k, v]) => Object.hasOwn(existing, k) && existing[k] !== v);
   let target = run;
   if (conflicts && run.spawnChild) {
     target = await run.spawnChild(`${e.className}-fit`);

@@ -8,10 +8,10 @@
 import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { CellarError } from '../errors.js';
-import { validateModelJSON, type ModelJSON } from '../ml/model-json.js';
+import { parseModelJSON, validateModelJSON, type ModelJSON } from '../ml/model-json.js';
 import { listLocalDirectory } from '../store/artifacts.js';
 import type { ArtifactInfo, MetricPoint, RunData, RunInput, RunStatus, TrackingStore } from './types.js';
-import { stringifyParam, validateStatus } from './validate.js';
+import { setOwn, stringifyParam, validateStatus } from './validate.js';
 
 /** Metrics given as `{ key: value }` or as explicit points. */
 export type MetricsInput =
@@ -19,6 +19,21 @@ export type MetricsInput =
 
 /** What `logArtifact` accepts: a local file or folder path, or named in-memory data. */
 export type ArtifactInput = string | { name: string; data: string | Uint8Array | object; kind?: string };
+
+/** How often (ms) logging calls let the event loop run, so signal handlers get a turn in tight loops. */
+const YIELD_EVERY_MS = 20;
+let lastYield = Date.now();
+
+/**
+ * Lets the event loop turn (a macrotask) when the last turn is more than {@link YIELD_EVERY_MS} ago. A
+ * script looping on `await run.logMetrics(…)` otherwise runs on microtasks only, and SIGINT/SIGTERM
+ * handlers (which end the run KILLED and exit) would never run.
+ */
+async function letEventLoopTurn(): Promise<void> {
+  if (Date.now() - lastYield < YIELD_EVERY_MS) return;
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  lastYield = Date.now();
+}
 
 /** A handle to one run: logging methods and `end`. Methods return promises; await them. */
 export class ActiveRun {
@@ -83,7 +98,9 @@ export class ActiveRun {
    * @throws CellarError PARAM_CONFLICT, INVALID_PARAMETER
    */
   async logParam(key: string, value: unknown): Promise<void> {
-    await this.logParams({ [key]: value });
+    const params: Record<string, unknown> = {};
+    setOwn(params, key, value);
+    await this.logParams(params);
   }
 
   /**
@@ -98,8 +115,9 @@ export class ActiveRun {
       throw new CellarError('INVALID_PARAMETER', 'logParams takes an object such as { alpha: 0.5 }.');
     }
     const out: Record<string, string> = {};
-    for (const [k, v] of Object.entries(params)) out[k] = stringifyParam(k, v);
+    for (const [k, v] of Object.entries(params)) setOwn(out, k, stringifyParam(k, v));
     await this.tracking.logBatch(this.id, { params: out });
+    await letEventLoopTurn();
   }
 
   /**
@@ -145,6 +163,7 @@ export class ActiveRun {
       );
     }
     await this.tracking.logBatch(this.id, { metrics: points });
+    await letEventLoopTurn();
   }
 
   /**
@@ -154,12 +173,16 @@ export class ActiveRun {
    * await run.setTag('stage', 'baseline')
    */
   async setTag(key: string, value: string | number | boolean): Promise<void> {
-    await this.tracking.logBatch(this.id, { tags: { [key]: value as string } });
+    const tags: Record<string, string> = {};
+    setOwn(tags, key, value as string);
+    await this.tracking.logBatch(this.id, { tags });
+    await letEventLoopTurn();
   }
 
   /** Sets several tags in one transaction. */
   async setTags(tags: Record<string, string | number | boolean>): Promise<void> {
     await this.tracking.logBatch(this.id, { tags: tags as Record<string, string> });
+    await letEventLoopTurn();
   }
 
   /**
@@ -184,11 +207,9 @@ export class ActiveRun {
         );
       }
       if (st.isDirectory()) {
-        const files = listLocalDirectory(input);
-        const out: ArtifactInfo[] = [];
-        for (const f of files)
-          out.push(await this.tracking.logArtifactFile(this.id, `${prefix}${f.rel}`, f.abs));
-        return out;
+        // The whole folder is listed and checked first, then logged in one transaction: all or nothing.
+        const files = listLocalDirectory(input).map((f) => ({ path: `${prefix}${f.rel}`, localFile: f.abs }));
+        return this.tracking.logArtifactFiles(this.id, files);
       }
       return [await this.tracking.logArtifactFile(this.id, `${prefix}${basename(input)}`, input)];
     }
@@ -265,13 +286,9 @@ export class ActiveRun {
         ? (model as { toJSON(): ModelJSON }).toJSON()
         : model,
     );
-    return (
-      await this.logArtifact({
-        name: `${artifactPath}/model.json`,
-        data: JSON.stringify(json, null, 2),
-        kind: 'model',
-      })
-    )[0]!;
+    const text = JSON.stringify(json, null, 2);
+    parseModelJSON(text, 'The model'); // the size limit applies before anything is stored
+    return (await this.logArtifact({ name: `${artifactPath}/model.json`, data: text, kind: 'model' }))[0]!;
   }
 
   /** Records a dataset the run consumed (its fingerprint, shape and schema) for lineage. */
@@ -360,6 +377,8 @@ function installExitHooks(): void {
     // Only take over a signal nobody else handles (a Jupyter kernel handles SIGINT itself, for interrupts).
     if (process.listenerCount(sig) > 0) continue;
     const handler = (): void => {
+      // End the runs synchronously first (the store is synchronous), then die of the same signal, as
+      // Node's default handling would (exit status 128 + signal number).
       endAll('KILLED');
       process.removeListener(sig, handler);
       if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);

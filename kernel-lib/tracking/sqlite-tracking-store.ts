@@ -33,7 +33,14 @@ import {
   type SearchRunsQuery,
   type TrackingStore,
 } from './types.js';
-import { stringifyTag, validateKey, validateMetric, validateName, validateStatus } from './validate.js';
+import {
+  setOwn,
+  stringifyTag,
+  validateKey,
+  validateMetric,
+  validateName,
+  validateStatus,
+} from './validate.js';
 
 /** The embedded tracking backend over one SQLite connection and blob store. */
 export class SqliteTrackingStore implements TrackingStore {
@@ -51,7 +58,7 @@ export class SqliteTrackingStore implements TrackingStore {
       this.db,
       'SELECT key, value FROM experiment_tags WHERE experiment_id = ?',
     ).all(row.experiment_id) as Array<{ key: string; value: string }>) {
-      tags[t.key] = t.value;
+      setOwn(tags, t.key, t.value);
     }
     return {
       id: String(row.experiment_id),
@@ -491,6 +498,36 @@ export class SqliteTrackingStore implements TrackingStore {
     this.checkWritableRun(runId);
     const blob = this.blobs.putFile(localFile);
     return this.indexArtifact(runId, p, blob.digest, blob.size, kind);
+  }
+
+  /** {@inheritDoc TrackingStore.logArtifactFiles} */
+  async logArtifactFiles(
+    runId: string,
+    files: ReadonlyArray<{ path: string; localFile: string }>,
+    kind = 'file',
+  ): Promise<ArtifactInfo[]> {
+    const paths = files.map((f) => validateArtifactPath(f.path));
+    this.checkWritableRun(runId);
+    for (const f of files) this.blobs.checkFile(f.localFile);
+    // Blobs are content-addressed, so storing them before the index is harmless if a later one fails.
+    const blobs = files.map((f) => this.blobs.putFile(f.localFile));
+    const createdAt = Date.now();
+    writeTx(this.db, 'record artifacts', () => {
+      const insert = cachedStatement(
+        this.db,
+        `INSERT INTO run_artifacts (run_id, path, digest, size, kind, created_at) VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT (run_id, path) DO UPDATE SET digest = excluded.digest, size = excluded.size, kind = excluded.kind,
+           created_at = excluded.created_at`,
+      );
+      paths.forEach((p, i) => insert.run(runId, p, blobs[i]!.digest, blobs[i]!.size, kind, createdAt));
+    });
+    return paths.map((p, i) => ({
+      path: p,
+      digest: blobs[i]!.digest,
+      size: blobs[i]!.size,
+      kind,
+      createdAt,
+    }));
   }
 
   /** {@inheritDoc TrackingStore.listArtifacts} */

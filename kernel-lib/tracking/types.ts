@@ -132,6 +132,15 @@ export interface TrackingStore {
     kind?: string,
   ): Promise<ArtifactInfo>;
   logArtifactFile(runId: string, path: string, localFile: string, kind?: string): Promise<ArtifactInfo>;
+  /**
+   * Logs many local files as artifacts, all or nothing: every path and file is checked before anything is
+   * recorded, and the artifacts are recorded in one transaction.
+   */
+  logArtifactFiles(
+    runId: string,
+    files: ReadonlyArray<{ path: string; localFile: string }>,
+    kind?: string,
+  ): Promise<ArtifactInfo[]>;
   listArtifacts(runId: string, prefix?: string): Promise<ArtifactInfo[]>;
   readArtifact(runId: string, path: string): Promise<Buffer>;
   logInput(runId: string, input: RunInput): Promise<void>;

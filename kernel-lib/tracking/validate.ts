@@ -17,6 +17,14 @@ export const MAX_BATCH_ENTRIES = 1_000_000;
 const KEY_PATTERN = /^[\w\-. /:]+$/u;
 
 /**
+ * Sets `obj[key] = value` as an own, enumerable property, so that keys such as `__proto__` or
+ * `constructor` are stored like any other key instead of reaching the prototype (and being dropped).
+ */
+export function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/**
  * Checks a param/metric/tag key: letters, digits, `_ - . / :` and spaces, at most 250 characters, not a
  * path that climbs (`..`) or starts with `/`.
  *

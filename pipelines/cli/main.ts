@@ -17,6 +17,7 @@ import { registerPipelineDefinitionCommands } from './commands/pipelines-defs.js
 import { registerRunsCommands } from './commands/runs.js';
 import { registerSchedulerCommand } from './commands/scheduler.js';
 import { registerStepCommand } from './commands/step.js';
+import { registerStoreCommands } from './commands/store.js';
 import { EXIT, exitQuietlyOnClosedStdout, processIo, reportError, type Io } from './output.js';
 import { packageVersion } from './version.js';
 
@@ -36,7 +37,7 @@ Exit codes:
   2  bad usage or invalid input (unknown option, bad filter, bad path, …)
   3  not found (unknown run, experiment, model, version or alias)
   4  conflict (already exists, write-once param, invalid state)
-  5  store unavailable (locked too long, corrupt)
+  5  store unavailable (locked too long, corrupt, read-only, disk full)
 
 The store is --store DIR, else CELLAR_URI, else the nearest .cellar/ above the working directory.`;
 
@@ -68,6 +69,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerPipelineRunCommands(pipelines, ctx);
   registerSchedulerCommand(program, ctx);
   registerStepCommand(program, ctx);
+  registerStoreCommands(program, ctx);
   return program;
 }
 

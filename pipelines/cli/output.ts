@@ -2,7 +2,7 @@
  * cli/output — how CLI commands print: aligned text tables for people, `--json` for scripts, and the
  * mapping from error codes to exit codes (documented in `cellar --help` and the README).
  */
-import { CellarError, type ErrorCode } from '../../kernel-lib/errors.js';
+import { CellarError, exitCodeFor as errorExitCode, type ErrorCode } from '../../kernel-lib/errors.js';
 
 /** Exit codes of the `cellar` command. */
 export const EXIT = {
@@ -41,26 +41,9 @@ export function exitQuietlyOnClosedStdout(stream: NodeJS.WriteStream = process.s
   });
 }
 
-/** Maps a cellar error code to the command's exit code. */
+/** Maps a cellar error code to the command's exit code (the mapping lives in kernel-lib/errors.ts). */
 export function exitCodeFor(code: ErrorCode): number {
-  switch (code) {
-    case 'NOT_FOUND':
-      return EXIT.NOT_FOUND;
-    case 'ALREADY_EXISTS':
-    case 'PARAM_CONFLICT':
-    case 'INVALID_STATE':
-      return EXIT.CONFLICT;
-    case 'STORE_BUSY':
-    case 'STORE_CORRUPT':
-      return EXIT.STORE;
-    case 'INVALID_PARAMETER':
-    case 'INVALID_FILTER':
-    case 'INVALID_PATH':
-    case 'INVALID_INPUT':
-      return EXIT.USAGE;
-    default:
-      return EXIT.ERROR;
-  }
+  return errorExitCode(code);
 }
 
 /** Prints an error for people (or as JSON with --json) and returns the exit code. */

@@ -5,9 +5,8 @@
  * `$(id)` or one holding quotes and newlines reaches the step byte for byte.
  */
 import { CellarError } from '../../kernel-lib/errors.js';
-import type { ParameterSpec } from '../../kernel-lib/exporter/spec.js';
+import { validateParameterName, type ParameterSpec } from '../../kernel-lib/exporter/spec.js';
 
-const NAME = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 const NUMBER_TEXT = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 
 /**
@@ -27,10 +26,7 @@ export function parseParamAssignments(assignments: readonly string[]): Record<st
         assignment: a,
       });
     }
-    const name = a.slice(0, eq);
-    if (!NAME.test(name)) {
-      throw new CellarError('INVALID_PARAMETER', `"${name}" is not a parameter name.`, { name });
-    }
+    const name = validateParameterName(a.slice(0, eq));
     if (name in out) {
       throw new CellarError('INVALID_PARAMETER', `Parameter "${name}" is given twice.`, { name });
     }

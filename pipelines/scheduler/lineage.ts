@@ -8,7 +8,7 @@ import type { PipelineSpec } from '../../kernel-lib/exporter/spec.js';
 import type { ProcessIdentity } from '../../kernel-lib/store/process.js';
 import type { SqliteDb } from '../../kernel-lib/store/sqlite.js';
 import type { SqliteTrackingStore } from '../../kernel-lib/tracking/sqlite-tracking-store.js';
-import { MAX_PARAM_VALUE_LENGTH } from '../../kernel-lib/tracking/validate.js';
+import { MAX_PARAM_VALUE_LENGTH, setOwn } from '../../kernel-lib/tracking/validate.js';
 import type { PipelineRunRow } from './state.js';
 
 /** Tag keys written on pipeline and step runs. */
@@ -44,7 +44,7 @@ export function paramsForTracking(params: Record<string, unknown>): Record<strin
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(params)) {
     const text = typeof v === 'string' ? v : JSON.stringify(v);
-    if (text !== undefined && text.length <= MAX_PARAM_VALUE_LENGTH) out[k] = text;
+    if (text !== undefined && text.length <= MAX_PARAM_VALUE_LENGTH) setOwn(out, k, text);
   }
   return out;
 }

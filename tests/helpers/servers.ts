@@ -1,7 +1,7 @@
 /**
  * tests/helpers/servers — real Redis and PostgreSQL servers for backend tests, started from the test process
  * on 127.0.0.1 (free ports, temp directories) and stopped afterwards. Starting is synchronous so a test file
- * can decide at registration time whether to run its suite or to register one test stating why it cannot.
+ * can decide at registration time whether to run its suite or to register one failing test stating why it cannot.
  * Every server started here is also killed when the process exits, so nothing is left running.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -28,7 +28,7 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-/** Why a server could not be started (tests print it and skip visibly). */
+/** Why a server could not be started (the suite then fails with this reason). */
 export interface NoServer {
   ok: false;
   reason: string;
@@ -301,8 +301,8 @@ export function startPostgres(): TestServer | NoServer {
 }
 
 /**
- * Defines a jest `describe` block needing a server: when the server is unavailable, registers one test that
- * states why (printed as `SKIPPED: …`) instead of the suite.
+ * Defines a jest `describe` block needing a server: when the server is unavailable, registers one FAILING
+ * test that states why instead of the suite (never a passing skip).
  */
 export function describeWithServer(
   title: string,
@@ -312,8 +312,9 @@ export function describeWithServer(
   describe(title, () => {
     if (!server.ok) {
       const reason = server.reason;
-      test(`SKIPPED: ${reason}`, () => {
-        console.warn(`SKIPPED ${title}: ${reason}`);
+      // A missing server fails the suite (as the Jupyter and Chromium tests do): CI cannot go green without it.
+      test(`needs its server: ${reason}`, () => {
+        throw new Error(`${title} needs a real server and could not start one: ${reason}`);
       });
       return;
     }

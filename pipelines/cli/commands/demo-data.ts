@@ -18,6 +18,11 @@ function intOption(name: string, value: string | undefined): number | undefined 
   return n;
 }
 
+/** The current hour (UTC) as ISO-8601: the default end of the demo data. */
+function currentHour(): string {
+  return new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000).toISOString();
+}
+
 /** Registers `cellar demo-data`. */
 export function registerDemoDataCommand(program: Command, ctx: CliContext): void {
   program
@@ -27,7 +32,8 @@ export function registerDemoDataCommand(program: Command, ctx: CliContext): void
     .option('--drivers <n>', 'number of drivers (ids from 1001)', '10')
     .option('--days <n>', 'days of hourly driver stats', '14')
     .option('--seed <n>', 'random seed', '42')
-    .option('--start <iso>', 'first stats hour, ISO-8601 with a zone', '2022-09-01T00:00:00Z')
+    .option('--start <iso>', 'first stats hour, ISO-8601 with a zone (instead of --end)')
+    .option('--end <iso>', 'last stats hour, ISO-8601 with a zone (default: the current hour, UTC)')
     .option('--orders-per-day <n>', 'orders per driver and day', '10')
     .option('--csv', 'also write CSV files')
     .option('--json', 'print JSON')
@@ -37,7 +43,8 @@ export function registerDemoDataCommand(program: Command, ctx: CliContext): void
         drivers: string;
         days: string;
         seed: string;
-        start: string;
+        start?: string;
+        end?: string;
         ordersPerDay: string;
         csv?: boolean;
         json?: boolean;
@@ -47,7 +54,8 @@ export function registerDemoDataCommand(program: Command, ctx: CliContext): void
           days: intOption('days', opts.days)!,
           seed: intOption('seed', opts.seed)!,
           ordersPerDriverPerDay: intOption('orders-per-day', opts.ordersPerDay)!,
-          start: opts.start,
+          // Data ending at the current hour keeps online features fresh (inside the views' TTL) today.
+          ...(opts.start !== undefined ? { start: opts.start } : { end: opts.end ?? currentHour() }),
           csv: opts.csv ?? false,
         });
         if (opts.json) {
@@ -61,10 +69,13 @@ export function registerDemoDataCommand(program: Command, ctx: CliContext): void
             ? ([['csv', `${files.driverStatsCsv}, ${files.driverOrdersCsv}`]] as Array<[string, unknown]>)
             : []),
           ['definitions', files.definitions],
+          ['manifest', files.manifest],
         ]);
         ctx.io.out(
           `Next: cellar features apply ${files.definitions}\n` +
-            `      cellar features join --entities ${files.driverOrders} --service driver_activity --out train.parquet\n`,
+            `      cellar features join --entities ${files.driverOrders} --service driver_activity --out train.parquet\n` +
+            '      cellar features materialize-incremental\n' +
+            '      cellar features online --features driver_activity --entity driver_id=1001\n',
         );
       },
     );

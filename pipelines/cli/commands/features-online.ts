@@ -37,12 +37,13 @@ export function registerFeatureOnlineCommands(features: Command, ctx: CliContext
     .command('materialize')
     .description('write the latest value per entity with start <= event time < end into the online store')
     .requiredOption('--start <time>', 'ISO-8601 with a zone, e.g. 2022-09-01T00:00:00Z')
-    .requiredOption('--end <time>', 'ISO-8601 with a zone (not in the future)')
+    .option('--end <time>', 'ISO-8601 with a zone, not in the future (default: now)')
     .option('--views <names>', 'comma-separated feature views (default: every online view)')
     .option('--json', 'print JSON')
-    .action(async (opts: { start: string; end: string; views?: string; json?: boolean }) => {
+    .action(async (opts: { start: string; end?: string; views?: string; json?: boolean }) => {
       const store = featureStore(ctx.storeDir());
-      const res = await store.materialize({ start: opts.start, end: opts.end, ...viewsOption(opts.views) });
+      const end = opts.end ?? new Date();
+      const res = await store.materialize({ start: opts.start, end, ...viewsOption(opts.views) });
       if (opts.json) printJson(ctx.io, res);
       else
         printTable(
@@ -54,13 +55,16 @@ export function registerFeatureOnlineCommands(features: Command, ctx: CliContext
 
   features
     .command('materialize-incremental')
-    .description('materialize every online view from its watermark up to --end')
-    .requiredOption('--end <time>', 'ISO-8601 with a zone (not in the future)')
+    .description('materialize every online view from its watermark (first time: end - ttl) up to --end')
+    .option('--end <time>', 'ISO-8601 with a zone, not in the future (default: now)')
     .option('--views <names>', 'comma-separated feature views (default: every online view)')
     .option('--json', 'print JSON')
-    .action(async (opts: { end: string; views?: string; json?: boolean }) => {
+    .action(async (opts: { end?: string; views?: string; json?: boolean }) => {
       const store = featureStore(ctx.storeDir());
-      const res = await store.materializeIncremental({ end: opts.end, ...viewsOption(opts.views) });
+      const res = await store.materializeIncremental({
+        end: opts.end ?? new Date(),
+        ...viewsOption(opts.views),
+      });
       if (opts.json) printJson(ctx.io, res);
       else
         printTable(

@@ -11,6 +11,7 @@ import type { CliContext } from '../main.js';
 import { resolveMaxLogBytes } from '../../runner/log-cap.js';
 import { DEFAULT_MAX_STEPS_PER_WORKER } from '../../runner/pool.js';
 import { positiveInt } from './pipelines-run.js';
+import { nonNegativeInt } from './store.js';
 
 /** Registers `cellar scheduler`. */
 export function registerSchedulerCommand(program: Command, ctx: CliContext): void {
@@ -31,6 +32,14 @@ export function registerSchedulerCommand(program: Command, ctx: CliContext): voi
     .option('--poll <ms>', 'pause between scheduling passes', '1000')
     .option('--retry-delay <ms>', 'delay before the first retry (doubles each try, with jitter)', '1000')
     .option('--max-retry-delay <ms>', 'longest delay between tries', '300000')
+    .option(
+      '--backup-every <minutes>',
+      'back up the store database this often (0: never; default CELLAR_BACKUP_EVERY_MINUTES, else 1440)',
+    )
+    .option(
+      '--backup-keep <n>',
+      'scheduled backups kept in .cellar/backups/ (default CELLAR_BACKUP_KEEP, else 7)',
+    )
     .option('--once', 'run what is due, queued or orphaned until nothing is left, then exit')
     .option('--quiet', 'print nothing but errors')
     .action(
@@ -42,6 +51,8 @@ export function registerSchedulerCommand(program: Command, ctx: CliContext): voi
         poll: string;
         retryDelay: string;
         maxRetryDelay: string;
+        backupEvery?: string;
+        backupKeep?: string;
         once?: boolean;
         quiet?: boolean;
       }) => {
@@ -69,6 +80,18 @@ export function registerSchedulerCommand(program: Command, ctx: CliContext): voi
           return;
         }
         log(`scheduler started (pid ${process.pid}, store ${store.root})`);
+        const { startBackupSchedule } = await import('../../../kernel-lib/store/backup.js');
+        const backups = startBackupSchedule({
+          db: store.embedded.db,
+          root: store.root,
+          ...(opts.backupEvery === undefined
+            ? {}
+            : { everyMs: nonNegativeInt(opts.backupEvery, '--backup-every') * 60_000 }),
+          ...(opts.backupKeep === undefined
+            ? {}
+            : { keep: nonNegativeInt(opts.backupKeep, '--backup-keep') }),
+          log,
+        });
         scheduler.start();
         await new Promise<void>((resolve) => {
           let signals = 0;
@@ -84,6 +107,7 @@ export function registerSchedulerCommand(program: Command, ctx: CliContext): voi
           process.on('SIGINT', onSignal);
           process.on('SIGTERM', onSignal);
         });
+        backups.stop();
         log('scheduler stopped');
       },
     );

@@ -3,6 +3,7 @@
  * exactly one JSON reply with the same id, errors carry cellar's stable codes, and `handle` emits the reply
  * as a display bundle under the bridge MIME type.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   BRIDGE_MIME,
@@ -112,12 +113,26 @@ test('status reports the active run, the notebook experiment and what the kernel
 
 test('storeUri selects another store, relative to the notebook folder', async () => {
   const project = makeTmp();
-  const status = await ok<StatusResult>('status', { storeUri: 'sub/store' }, project);
+  const status = await ok<StatusResult>('status', { storeUri: 'sub/store', createStore: true }, project);
   expect(status.storeRoot).toBe(join(project, 'sub', 'store', '.cellar'));
   const viaUri = await ok<StatusResult>(
     'status',
-    { storeUri: `sqlite://${join(project, 'other')}` },
+    { storeUri: `sqlite://${join(project, 'other')}`, createStore: true },
     project,
   );
   expect(viaUri.storeRoot).toBe(join(project, 'other', '.cellar'));
+  // now that they exist, naming them is enough
+  expect((await ok<StatusResult>('status', { storeUri: 'sub/store' }, project)).storeRoot).toBe(
+    status.storeRoot,
+  );
+});
+
+test('a storeUri naming no store is NOT_FOUND and creates nothing, unless createStore is set', async () => {
+  const project = makeTmp();
+  const reply = await handleBridgeRequest(
+    { id: '9', op: 'status', args: { storeUri: 'typo/store' } },
+    { cwd: project },
+  );
+  expect(reply).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+  expect(existsSync(join(project, 'typo'))).toBe(false);
 });

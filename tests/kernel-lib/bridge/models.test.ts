@@ -138,7 +138,11 @@ test('with nothing trained, listRunModels is empty', async () => {
   await jest.isolateModulesAsync(async () => {
     const fresh =
       (await import('../../../kernel-lib/bridge/index.js')) as typeof import('../../../kernel-lib/bridge/index.js');
-    const reply = await fresh.handleBridgeRequest({ id: '1', op: 'listRunModels', args: { storeUri } });
+    const reply = await fresh.handleBridgeRequest({
+      id: '1',
+      op: 'listRunModels',
+      args: { storeUri, createStore: true },
+    });
     expect(reply).toEqual({ id: '1', ok: true, result: { runId: null, lastFit: null, models: [] } });
     const reg = await fresh.handleBridgeRequest({
       id: '2',

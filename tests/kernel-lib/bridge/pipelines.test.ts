@@ -4,7 +4,7 @@
  * `details.errors`, a missing exporter or scheduler is an UNSUPPORTED reply, and stored pipeline versions
  * are listed from their `pipeline.json` files.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   setBridgeExporter,
@@ -249,3 +249,26 @@ test('without a plugged-in scheduler, the cellar command triggers, pauses and li
     'INVALID_PARAMETER',
   );
 }, 60_000);
+
+test('the cellar command is never handed an option in place of a name or a parameter key', async () => {
+  setBridgeExporter(undefined);
+  const { exportNotebook } = await import('../../../kernel-lib/exporter/index.js');
+  const fixture = join(REPO_ROOT, 'notebooks', 'driver-training.ipynb');
+  await exportNotebook({ notebook: fixture, name: 'driver', store: getStore() });
+  for (const name of ['--help', '-h', '--version', '../driver', 'driver --store /tmp']) {
+    expect((await fails('triggerPipeline', { name })).code).toBe('INVALID_PARAMETER');
+    expect((await fails('pausePipeline', { name })).code).toBe('INVALID_PARAMETER');
+  }
+  const other = makeTmp();
+  for (const key of ['--store', '-p', 'a=b', '1x', '']) {
+    const e = await fails('triggerPipeline', { name: 'driver', params: { [key]: other } });
+    expect(e.code).toBe('INVALID_PARAMETER');
+  }
+  expect(existsSync(join(other, '.cellar'))).toBe(false); // the store was not switched
+  // a value starting with "-" is data
+  const triggered = await ok<{ runId: string }>('triggerPipeline', {
+    name: 'driver',
+    params: { alpha: -0.25 },
+  });
+  expect(triggered.runId).toMatch(/^manual__/);
+}, 120_000);

@@ -173,7 +173,8 @@ test("listRuns lists the notebook's experiment with latest metrics, newest first
   });
   await withRun({ experiment: 'other', runName: 'unrelated' }, async () => undefined);
   // Runs started in the same millisecond tie on start_time and go by run id (MLflow's order): step past it.
-  await new Promise((r) => setTimeout(r, 3));
+  const lastStart = Date.now();
+  while (Date.now() <= lastStart) await new Promise((r) => setImmediate(r));
   const live = await startRun({ experiment: 'driver-training', runName: 'second' });
   await live.logMetric('rmse', 0.3);
   const listed = await ok<RunsResult>('listRuns');

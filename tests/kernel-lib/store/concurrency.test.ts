@@ -3,7 +3,7 @@
  * caller, and a brand-new store opened by many processes at the same moment is migrated exactly once.
  */
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openStore } from '../../../kernel-lib/sdk.js';
 import { builtEntry, cleanupTmp, makeTmp, REPO_ROOT } from '../../helpers/tmp.js';
@@ -48,7 +48,10 @@ test('many processes opening a new store at the same moment migrate it once', as
   const go = join(dir, 'go');
   const script = join(REPO_ROOT, 'tests', 'fixtures', 'procs', 'open-store.mjs');
   const pending = [0, 1, 2, 3, 4, 5].map(() => run([script, builtEntry(), dir, go]));
-  await new Promise((r) => setTimeout(r, 500));
+  // Release them only once every process is loaded and polling, so they really open the store together.
+  while (readdirSync(dir).filter((f) => f.startsWith('go.ready-')).length < pending.length) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
   writeFileSync(go, '');
   const results = await Promise.all(pending);
   for (const res of results) {

@@ -107,3 +107,44 @@ test('a process that had the store open before the kill -9 sees the run KILLED o
     store.close();
   }
 });
+
+test.each(['SIGTERM', 'SIGINT'] as const)(
+  '%s stops a script looping on await run.logMetrics: the run ends KILLED and the process dies of the signal',
+  async (signal) => {
+    const dir = makeTmp();
+    const child = spawn(process.execPath, [script, builtEntry(), dir, 'log-loop'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.on('exit', (code, sig) => resolve({ code, signal: sig })),
+    );
+    const runId = await new Promise<string>((resolve) => {
+      let buf = '';
+      child.stdout!.on('data', (d: Buffer) => {
+        buf += d.toString();
+        if (buf.includes('\n')) resolve(buf.trim());
+      });
+    });
+    child.kill(signal);
+    // Without the fix the loop never lets the handler run: the child would still be writing after 20 s.
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      exited,
+      new Promise<'still running'>((resolve) => {
+        timer = setTimeout(() => resolve('still running'), 20_000);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (outcome === 'still running') child.kill('SIGKILL');
+    expect(outcome).toEqual({ code: null, signal });
+    const store = openStore(dir);
+    try {
+      const run = await store.getRun(runId);
+      expect(run.status).toBe('KILLED');
+      expect(run.metrics.loss).toBeGreaterThan(0);
+    } finally {
+      store.close();
+    }
+  },
+  30_000,
+);
