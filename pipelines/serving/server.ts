@@ -265,19 +265,27 @@ export class ServingServer {
     return serving.model.version === null ? (serving.model.runId ?? 'model') : serving.model.name;
   }
 
-  private parse(r: ReturnType<typeof route>, req: IncomingMessage, text: string, serving: Serving): ScoreRequest {
+  private parse(
+    r: ReturnType<typeof route>,
+    req: IncomingMessage,
+    text: string,
+    serving: Serving,
+  ): { request: ScoreRequest; id?: string } {
     const inputs = serving.model.model.signature.inputs;
     if (r.route === 'v2_infer') {
       const name = this.servedName(serving);
       if (r.name !== name || (r.version !== undefined && r.version !== String(serving.model.version)))
         throw new CellarError('NOT_FOUND', `This server serves model "${name}" version ${String(serving.model.version)}.`);
-      return parseOipRequest(parseJsonBody(text), inputs, serving.model.spec.features.length > 0);
+      const body = parseJsonBody(text);
+      const request = parseOipRequest(body, inputs, serving.model.spec.features.length > 0);
+      const id = (body as { id?: unknown }).id;
+      return typeof id === 'string' ? { request, id } : { request };
     }
     const type = (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim().toLowerCase();
-    if (type === 'text/csv') return parseCsv(text);
+    if (type === 'text/csv') return { request: parseCsv(text) };
     if (type !== 'application/json')
       throw new CellarError('INVALID_INPUT', `Content-Type ${type} is not supported: use application/json or text/csv.`);
-    return parseMlflowJson(parseJsonBody(text), inputs);
+    return { request: parseMlflowJson(parseJsonBody(text), inputs) };
   }
 
   private async predict(
@@ -297,7 +305,7 @@ export class ServingServer {
     };
     try {
       const text = await readBody(req, this.maxBodyBytes, this.bodyTimeoutMs);
-      const request = this.parse(r, req, text, serving);
+      const { request, id } = this.parse(r, req, text, serving);
       const lookupStart = request.kind === 'entities' ? process.hrtime.bigint() : 0n;
       const result = await scoreRequest(serving.model, request, {
         ...(this.opts.features ? { features: this.opts.features } : {}),
@@ -307,7 +315,7 @@ export class ServingServer {
       if (request.kind === 'entities') this.observeLookup(result, lookupStart);
       const body =
         r.route === 'v2_infer'
-          ? oipResponse({ name: this.servedName(serving), version: serving.model.version }, requestId, result.predictions, result.featureStatus)
+          ? oipResponse({ name: this.servedName(serving), version: serving.model.version }, id ?? requestId, result.predictions, result.featureStatus)
           : mlflowResponse(result.predictions, result.featureStatus);
       send(res, 200, body, 'application/json', headers);
       done(200, { rows: result.predictions.length });
