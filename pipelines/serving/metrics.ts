@@ -3,7 +3,7 @@
  * route and status, a latency histogram, in-flight requests, the loaded model name/version, online lookup
  * latency, missing-feature counts, rejected overload, model swaps and the prediction log's progress.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** The metrics of one serving process. */
 export class ServingMetrics {
@@ -18,10 +18,12 @@ export class ServingMetrics {
   readonly swaps: Counter<'result'>;
   readonly logRows: Counter<'result'>;
 
-  /** Creates the metrics (with Node's default process metrics). */
+  /**
+   * Creates the metrics. prom-client's default process metrics are left out: three of them are gauges named
+   * `*_total`, which `promtool check metrics` rejects.
+   */
   constructor() {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry, prefix: 'cellar_serving_' });
     this.requests = new Counter({
       name: 'cellar_serving_requests_total',
       help: 'HTTP requests answered, by route and status code.',

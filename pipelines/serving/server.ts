@@ -6,8 +6,8 @@
  * hand-off, and the SIGTERM drain (readiness 503, in-flight requests finish, connections close, then exit).
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { Server, type AddressInfo } from 'node:net';
 import { CellarError } from '../../kernel-lib/errors.js';
 import type { FeatureStore } from '../../kernel-lib/features/feature-store.js';
 import { scoreRequest, type ScoreRequest, type ScoreResult } from '../../kernel-lib/serving/model.js';
@@ -96,7 +96,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The serving HTTP server. */
 export class ServingServer {
-  private readonly server: Server;
+  private readonly server: HttpServer;
   private inFlight = 0;
   private draining = false;
   private lastRequestAt = 0;
@@ -141,7 +141,10 @@ export class ServingServer {
    */
   async drain(timeoutMs = 30_000, idleMs = 200): Promise<void> {
     this.draining = true;
-    this.server.close();
+    // net.Server's close: stop accepting connections. http.Server's own close() would also drop idle keep-alive
+    // connections at once, racing a client that is just sending its next request on one (ECONNRESET).
+    // Instead every response from now on says `Connection: close`, and what stays idle is closed at the end.
+    Server.prototype.close.call(this.server);
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (this.inFlight === 0 && Date.now() - this.lastRequestAt >= idleMs) break;
