@@ -3,6 +3,8 @@
  * experiments, the model registry (register, alias, load) over one backend. The module-level functions in
  * `sdk.ts` call the same methods on the default store.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { CellarError } from './errors.js';
 import { modelFromJSON, type LoadedModel } from './ml/model-json.js';
 import type { ModelRegistryStore, ModelVersion, RegisteredModel } from './registry/types.js';
@@ -300,7 +302,20 @@ export class CellarStore {
     if (opts.features !== undefined) spec.features = normalizeBindings(opts.features);
     if (opts.serving?.missing !== undefined) spec.missing = validateMissingPolicy(opts.serving.missing);
     if (opts.serving?.transform !== undefined) spec.transform = opts.serving.transform;
+    else spec.transform = this.pipelineTransform();
     return servingTags(spec);
+  }
+
+  /**
+   * Inside a pipeline step (the runner sets CELLAR_PIPELINE / CELLAR_PIPELINE_VERSION), the version's exported
+   * `serving:transform` module, as `<pipeline>/<version>`; else null.
+   */
+  private pipelineTransform(): string | null {
+    const name = process.env.CELLAR_PIPELINE;
+    const version = process.env.CELLAR_PIPELINE_VERSION;
+    if (!name || !version || !/^[a-z0-9][a-z0-9_-]{0,63}$/.test(name) || !/^\d+$/.test(version)) return null;
+    const file = join(this.root, 'pipelines', name, version, 'serving-transform.cjs');
+    return existsSync(file) ? `${name}/${version}` : null;
   }
 
   /**

@@ -14,7 +14,7 @@ import type { ProblemList } from './problems.js';
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
 /** The kind of block a code cell belongs to. */
-export type BlockKind = 'imports' | 'functions' | 'parameters' | 'metrics' | 'step' | 'skip';
+export type BlockKind = 'imports' | 'functions' | 'parameters' | 'metrics' | 'step' | 'skip' | 'transform';
 
 /** A `prev:<name>` tag and the cell that carries it. */
 export interface PrevTag {
@@ -42,6 +42,8 @@ export interface TaggedNotebook {
   steps: StepBlock[];
   /** Cells left out with `skip` (and untagged cells below them). */
   skipped: NotebookCell[];
+  /** `serving:transform` cells: the request-time transform exported for `cellar serve` (not a step). */
+  transforms: NotebookCell[];
 }
 
 const BLOCK_TAGS: Record<string, BlockKind> = {
@@ -49,6 +51,7 @@ const BLOCK_TAGS: Record<string, BlockKind> = {
   functions: 'functions',
   'pipeline-parameters': 'parameters',
   'pipeline-metrics': 'metrics',
+  'serving:transform': 'transform',
 };
 
 const TRIGGER_RULES: readonly TriggerRule[] = ['all_success', 'all_done', 'one_failed'];
@@ -175,6 +178,7 @@ export function classifyCells(cells: NotebookCell[], problems: ProblemList): Tag
     metrics: [],
     steps: [],
     skipped: [],
+    transforms: [],
   };
   const byName = new Map<string, StepBlock>();
   let current: { kind: BlockKind; step?: StepBlock } | null = null;
@@ -228,6 +232,7 @@ export function classifyCells(cells: NotebookCell[], problems: ProblemList): Tag
     else if (block.kind === 'functions') out.functions.push(cell);
     else if (block.kind === 'parameters') out.parameters.push(cell);
     else if (block.kind === 'metrics') out.metrics.push(cell);
+    else if (block.kind === 'transform') out.transforms.push(cell);
     else out.skipped.push(cell);
   }
   if (out.steps.length === 0 && problems.empty) {
