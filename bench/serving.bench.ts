@@ -35,7 +35,10 @@ interface Target {
 }
 
 function pinned(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  return spawn('taskset', ['-c', '0', cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+  return spawn('taskset', ['-c', '0', cmd, ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...env },
+  });
 }
 
 /** Builds the store: 10 online features, an ElasticNet trained from getHistoricalFeatures, registered @champion. */
@@ -51,7 +54,14 @@ async function setup(dir: string): Promise<{ trainCsv: string; row: Record<strin
     for (const c of cols) c.push(rand());
   }
   const source = join(dir, 'stats.parquet');
-  writeParquet(pl.DataFrame({ item_id: ids, datetime: ts, ...Object.fromEntries(FEATURES.map((f, i) => [f, cols[i]!])) }), source);
+  writeParquet(
+    pl.DataFrame({
+      item_id: ids,
+      datetime: ts,
+      ...Object.fromEntries(FEATURES.map((f, i) => [f, cols[i]!])),
+    }),
+    source,
+  );
   const store = openStore(dir);
   const fs = featureStore({ embedded: store.embedded });
   const item = entity({ name: 'item', joinKeys: ['item_id'] });
@@ -67,15 +77,32 @@ async function setup(dir: string): Promise<{ trainCsv: string; row: Record<strin
   ]);
   await fs.materialize({ start: now - 4 * HOUR, end: now });
   const entityRows = ids.map((id) => ({ item_id: id, event_timestamp: new Date(now - HOUR) }));
-  const train = await fs.getHistoricalFeatures({ entityRows, features: FEATURES.map((f) => `stats10:${f}`) }).toRows();
+  const train = await fs
+    .getHistoricalFeatures({ entityRows, features: FEATURES.map((f) => `stats10:${f}`) })
+    .toRows();
   const X = train.map((r) => Object.fromEntries(FEATURES.map((f) => [f, Number(r[f])])));
   const y = X.map((x) => FEATURES.reduce((s, f, j) => s + (j + 1) * x[f]!, 0) + rand() * 0.1);
   const run = await store.startRun({ experiment: 'bench' });
   new ElasticNet({ alpha: 0.01, l1Ratio: 0.1 }).fit(X, y);
   await run.end('FINISHED');
-  await store.registerModel({ name: 'bench', runId: run.id, alias: 'champion', serving: { missing: 'impute' } });
+  await store.registerModel({
+    name: 'bench',
+    runId: run.id,
+    alias: 'champion',
+    serving: { missing: 'impute' },
+  });
   const trainCsv = join(dir, 'train.csv');
-  writeFileSync(trainCsv, [FEATURES.concat('y').join(','), ...X.map((x, i) => FEATURES.map((f) => x[f]).concat(y[i]!).join(','))].join('\n'));
+  writeFileSync(
+    trainCsv,
+    [
+      FEATURES.concat('y').join(','),
+      ...X.map((x, i) =>
+        FEATURES.map((f) => x[f])
+          .concat(y[i]!)
+          .join(','),
+      ),
+    ].join('\n'),
+  );
   await fs.close();
   store.close();
   return { trainCsv, row: X[0]! };
@@ -100,9 +127,13 @@ function wrk(url: string, body: string, dir: string, seconds: number): { rps: nu
     lua,
     `wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = ${JSON.stringify(body)}\n`,
   );
-  const out = execFileSync('taskset', ['-c', '1', 'wrk', '-t1', '-c10', `-d${seconds}s`, '--latency', '-s', lua, url + '/invocations'], {
-    encoding: 'utf8',
-  });
+  const out = execFileSync(
+    'taskset',
+    ['-c', '1', 'wrk', '-t1', '-c10', `-d${seconds}s`, '--latency', '-s', lua, url + '/invocations'],
+    {
+      encoding: 'utf8',
+    },
+  );
   if (/Non-2xx/.test(out)) throw new Error(`wrk saw errors:\n${out}`);
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)![1]);
   const m = /99%\s+([\d.]+)(us|ms|s)/.exec(out)!;
@@ -131,9 +162,13 @@ function tick() {
 }
 function finish() { lat.sort((a, b) => a - b); process.stdout.write(JSON.stringify({ p99: lat[Math.floor(lat.length * 0.99)], errors })); process.exit(0); }
 tick();`;
-  const out = execFileSync('taskset', ['-c', '1', process.execPath, '-e', script, url, body, String(rate), String(seconds)], {
-    encoding: 'utf8',
-  });
+  const out = execFileSync(
+    'taskset',
+    ['-c', '1', process.execPath, '-e', script, url, body, String(rate), String(seconds)],
+    {
+      encoding: 'utf8',
+    },
+  );
   const r = JSON.parse(out) as { p99: number; errors: number };
   if (r.errors > 0) throw new Error(`open-loop load saw ${r.errors} errors`);
   return r.p99;
@@ -155,18 +190,41 @@ async function main(): Promise<void> {
   closeAllEmbedded();
   const body = JSON.stringify({ dataframe_records: [row] });
   const entityBody = JSON.stringify({ entities: [{ item_id: 1007 }] });
-  const cellar = (log: boolean): Target['start'] => (port) =>
-    pinned(process.execPath, [BIN, '--store', dir, 'serve', 'bench@champion', '--port', String(port), '--log-sample', log ? '1' : '0'], {
-      CELLAR_PACKAGE_ROOT: ROOT,
-    });
+  const cellar =
+    (log: boolean): Target['start'] =>
+    (port) =>
+      pinned(
+        process.execPath,
+        [
+          BIN,
+          '--store',
+          dir,
+          'serve',
+          'bench@champion',
+          '--port',
+          String(port),
+          '--log-sample',
+          log ? '1' : '0',
+        ],
+        {
+          CELLAR_PACKAGE_ROOT: ROOT,
+        },
+      );
   const targets: Target[] = [
     { name: 'cellar serve (prediction log on)', start: cellar(true) },
     { name: 'cellar serve (prediction log off)', start: cellar(false) },
-    { name: 'FastAPI+uvicorn+sklearn', start: (port) => pinned('/usr/bin/python3', [join(ROOT, 'bench', 'serving_fastapi.py'), trainCsv, String(port)]) },
+    {
+      name: 'FastAPI+uvicorn+sklearn',
+      start: (port) =>
+        pinned('/usr/bin/python3', [join(ROOT, 'bench', 'serving_fastapi.py'), trainCsv, String(port)]),
+    },
     {
       name: 'node:http hello world',
       start: (port) =>
-        pinned(process.execPath, ['-e', `require('node:http').createServer((q,s)=>{q.resume();q.on('end',()=>{s.writeHead(200,{'content-type':'application/json'});s.end('{"predictions":[1]}')})}).listen(${port},'127.0.0.1')`]),
+        pinned(process.execPath, [
+          '-e',
+          `require('node:http').createServer((q,s)=>{q.resume();q.on('end',()=>{s.writeHead(200,{'content-type':'application/json'});s.end('{"predictions":[1]}')})}).listen(${port},'127.0.0.1')`,
+        ]),
     },
   ];
   const rps: Record<string, number[]> = {};
@@ -174,7 +232,11 @@ async function main(): Promise<void> {
   const p99Half: number[] = [];
   const entityP99: number[] = [];
   const entityRps: number[] = [];
-  console.log(`load average before: ${loadavg().map((x) => x.toFixed(2)).join(' ')}; ${ROUNDS} rounds × ${SECONDS}s`);
+  console.log(
+    `load average before: ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}; ${ROUNDS} rounds × ${SECONDS}s`,
+  );
   for (let round = 0; round < ROUNDS; round++) {
     for (const t of targets) {
       const port = 20000 + Math.floor(Math.random() * 20000);
@@ -185,7 +247,11 @@ async function main(): Promise<void> {
       try {
         await waitReady(url, child, () => err);
         const c0 = performance.now();
-        const first = await fetch(url + '/invocations', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        const first = await fetch(url + '/invocations', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+        });
         if (!first.ok) throw new Error(`${t.name}: ${first.status} ${await first.text()}`);
         (cold[t.name] ??= []).push(performance.now() - c0);
         wrk(url, body, dir, 1); // warm-up
@@ -202,9 +268,15 @@ async function main(): Promise<void> {
         await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
       }
     }
-    console.log(`round ${round + 1}: ${targets.map((t) => `${t.name} ${rps[t.name]!.at(-1)!.toFixed(0)}`).join(', ')}`);
+    console.log(
+      `round ${round + 1}: ${targets.map((t) => `${t.name} ${rps[t.name]!.at(-1)!.toFixed(0)}`).join(', ')}`,
+    );
   }
-  console.log(`load average after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  console.log(
+    `load average after: ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  );
   for (const t of targets) console.log(fmt(`${t.name} throughput`, rps[t.name]!, 'req/s'));
   for (const t of targets) console.log(fmt(`${t.name} first request (fresh process)`, cold[t.name]!, 'ms'));
   console.log(fmt('cellar p99 at half max rate (features)', p99Half, 'ms'));
@@ -215,13 +287,56 @@ async function main(): Promise<void> {
   const fastapi = median(rps[targets[2]!.name]!);
   const hello = median(rps[targets[3]!.name]!);
   const rows = [
-    { figure: 'throughput vs FastAPI', value: ours, unit: 'req/s', peer: 'FastAPI+uvicorn+sklearn', ratio: ours / fastapi, goal: '>= 3x', met: ours / fastapi >= 3 },
-    { figure: 'throughput vs node:http hello', value: ours, unit: 'req/s', peer: 'node:http hello world', ratio: ours / hello, goal: '>= 0.6x', met: ours / hello >= 0.6 },
-    { figure: 'p99 at half max rate', value: median(p99Half), unit: 'ms', peer: '', ratio: null, goal: '<= 2 ms', met: median(p99Half) <= 2 },
-    { figure: 'entity p99 at half max rate', value: median(entityP99), unit: 'ms', peer: '', ratio: null, goal: '<= 3 ms', met: median(entityP99) <= 3 },
-    { figure: 'prediction log cost', value: ours, unit: 'req/s', peer: 'cellar serve, log off', ratio: ours / noLog, goal: '>= 0.9x', met: ours / noLog >= 0.9 },
+    {
+      figure: 'throughput vs FastAPI',
+      value: ours,
+      unit: 'req/s',
+      peer: 'FastAPI+uvicorn+sklearn',
+      ratio: ours / fastapi,
+      goal: '>= 3x',
+      met: ours / fastapi >= 3,
+    },
+    {
+      figure: 'throughput vs node:http hello',
+      value: ours,
+      unit: 'req/s',
+      peer: 'node:http hello world',
+      ratio: ours / hello,
+      goal: '>= 0.6x',
+      met: ours / hello >= 0.6,
+    },
+    {
+      figure: 'p99 at half max rate',
+      value: median(p99Half),
+      unit: 'ms',
+      peer: '',
+      ratio: null,
+      goal: '<= 2 ms',
+      met: median(p99Half) <= 2,
+    },
+    {
+      figure: 'entity p99 at half max rate',
+      value: median(entityP99),
+      unit: 'ms',
+      peer: '',
+      ratio: null,
+      goal: '<= 3 ms',
+      met: median(entityP99) <= 3,
+    },
+    {
+      figure: 'prediction log cost',
+      value: ours,
+      unit: 'req/s',
+      peer: 'cellar serve, log off',
+      ratio: ours / noLog,
+      goal: '>= 0.9x',
+      met: ours / noLog >= 0.9,
+    },
   ];
-  for (const r of rows) console.log(`${r.figure}: ${r.value.toFixed(r.unit === 'ms' ? 3 : 0)} ${r.unit}${r.ratio === null ? '' : ` = ${r.ratio.toFixed(2)}× ${r.peer}`} (goal ${r.goal}: ${r.met ? 'met' : 'NOT met'})`);
+  for (const r of rows)
+    console.log(
+      `${r.figure}: ${r.value.toFixed(r.unit === 'ms' ? 3 : 0)} ${r.unit}${r.ratio === null ? '' : ` = ${r.ratio.toFixed(2)}× ${r.peer}`} (goal ${r.goal}: ${r.met ? 'met' : 'NOT met'})`,
+    );
   console.log(`BENCH_RESULT ${JSON.stringify({ bench: 'serving', rows })}`);
 }
 

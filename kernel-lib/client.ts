@@ -293,7 +293,9 @@ export class CellarStore {
     const dir = (opts.artifactPath ?? 'model').replace(/\/+$/, '');
     const path = dir === 'model' ? SERVING_ARTIFACT : `${dir}/serving.json`;
     try {
-      const info = parseTrainingServingInfo((await this.tracking.readArtifact(opts.runId, path)).toString('utf8'));
+      const info = parseTrainingServingInfo(
+        (await this.tracking.readArtifact(opts.runId, path)).toString('utf8'),
+      );
       spec.features = info.features;
       spec.trainingMeans = info.trainingMeans;
     } catch (e) {

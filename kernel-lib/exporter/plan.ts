@@ -176,7 +176,10 @@ export function planWithNotebook(opts: PlanOptions): PlanWithNotebook {
 function servingTransform(cells: NotebookCell[], problems: ProblemList): Record<string, string> | null {
   if (cells.length === 0) return null;
   const source = `${cells.map((c) => c.source).join('\n\n')}\n\nmodule.exports = { transform };\n`;
-  const compiled = compileStep(`declare const module: { exports: unknown };\n${source}`, 'serving-transform.ts');
+  const compiled = compileStep(
+    `declare const module: { exports: unknown };\n${source}`,
+    'serving-transform.ts',
+  );
   if ('error' in compiled || !/\b(function|const|let)\s+transform\b/.test(source)) {
     problems.add(
       cells[0]!.index,

@@ -59,7 +59,11 @@ function writeOutput(frame: DataFrame, path: string): string {
   return resolve(path);
 }
 
-function logRecords(m: ServableModel, r: Awaited<ReturnType<typeof scoreRequest>>, started: number): PredictionRecord[] {
+function logRecords(
+  m: ServableModel,
+  r: Awaited<ReturnType<typeof scoreRequest>>,
+  started: number,
+): PredictionRecord[] {
   const id = `batch-${randomUUID()}`;
   const latency = Date.now() - started;
   const rows = r.modelRows();
@@ -99,11 +103,10 @@ export async function predictBatch(opts: PredictBatchOptions): Promise<PredictBa
   const started = Date.now();
   const fs = full ? undefined : featureStore({ embedded: store.embedded });
   try {
-    const r = await scoreRequest(
-      m,
-      full ? { kind: 'records', rows } : { kind: 'entities', entities: rows },
-      { ...(fs ? { features: fs } : {}), maxRows: Number.MAX_SAFE_INTEGER },
-    );
+    const r = await scoreRequest(m, full ? { kind: 'records', rows } : { kind: 'entities', entities: rows }, {
+      ...(fs ? { features: fs } : {}),
+      maxRows: Number.MAX_SAFE_INTEGER,
+    });
     if (opts.log) new SqlitePredictionLogStore(store.embedded.db).append(logRecords(m, r, started));
     const out = rows.map((row, i) => {
       const o: Record<string, unknown> = { ...row, prediction: r.predictions[i] };

@@ -79,7 +79,10 @@ export function normalizeModelRef(ref: string): { uri: string; parsed: ModelUri 
  *
  * @throws CellarError NOT_FOUND for an unknown model, alias or version
  */
-export async function resolveModelVersion(store: CellarStore, parsed: ModelUri): Promise<ModelVersion | null> {
+export async function resolveModelVersion(
+  store: CellarStore,
+  parsed: ModelUri,
+): Promise<ModelVersion | null> {
   switch (parsed.kind) {
     case 'run':
       return null;
@@ -89,7 +92,8 @@ export async function resolveModelVersion(store: CellarStore, parsed: ModelUri):
       return store.registry.getModelVersion(parsed.name, parsed.version);
     default: {
       const m = await store.registry.getRegisteredModel(parsed.name);
-      if (m.latestVersion === null) throw new CellarError('NOT_FOUND', `Model "${parsed.name}" has no versions.`);
+      if (m.latestVersion === null)
+        throw new CellarError('NOT_FOUND', `Model "${parsed.name}" has no versions.`);
       return store.registry.getModelVersion(parsed.name, m.latestVersion);
     }
   }
@@ -176,17 +180,38 @@ async function scoreRows(
  * @example
  * const r = await scoreRequest(m, { kind: 'entities', entities: [{ driver_id: 1001 }] }, { features: featureStore() })
  */
-export async function scoreRequest(m: ServableModel, req: ScoreRequest, opts: ScoreOptions = {}): Promise<ScoreResult> {
+export async function scoreRequest(
+  m: ServableModel,
+  req: ScoreRequest,
+  opts: ScoreOptions = {},
+): Promise<ScoreResult> {
   if (req.kind !== 'entities') {
     const r = await scoreRows(m, req, opts);
-    return { predictions: r.predictions, featureStatus: null, modelRows: r.rows, entities: null, fetched: null, missing: null };
+    return {
+      predictions: r.predictions,
+      featureStatus: null,
+      modelRows: r.rows,
+      entities: null,
+      fetched: null,
+      missing: null,
+    };
   }
   const maxRows = opts.maxRows ?? 10_000;
-  if (req.entities.length === 0) throw inputError(null, null, 'The request has no entities: send at least one.');
+  if (req.entities.length === 0)
+    throw inputError(null, null, 'The request has no entities: send at least one.');
   if (req.entities.length > maxRows)
-    throw inputError(null, null, `The request has ${req.entities.length} entities; at most ${maxRows} are accepted.`);
-  if (!opts.features) throw new CellarError('INVALID_STATE', 'Entity requests need the online feature store.');
-  const looked = await lookupEntityFeatures({ features: opts.features, spec: m.spec, entities: req.entities });
+    throw inputError(
+      null,
+      null,
+      `The request has ${req.entities.length} entities; at most ${maxRows} are accepted.`,
+    );
+  if (!opts.features)
+    throw new CellarError('INVALID_STATE', 'Entity requests need the online feature store.');
+  const looked = await lookupEntityFeatures({
+    features: opts.features,
+    spec: m.spec,
+    entities: req.entities,
+  });
   const keep: number[] = [];
   looked.status.forEach((s, i) => {
     if (!s.rejected) keep.push(i);

@@ -221,7 +221,10 @@ export class PredictionLogger {
   constructor(private readonly opts: PredictionLoggerOptions) {
     const sample = opts.sample ?? 1;
     if (!(typeof sample === 'number' && sample >= 0 && sample <= 1))
-      throw new CellarError('INVALID_PARAMETER', `log sample must be between 0 and 1, got ${String(sample)}.`);
+      throw new CellarError(
+        'INVALID_PARAMETER',
+        `log sample must be between 0 and 1, got ${String(sample)}.`,
+      );
     this.sample = sample;
     this.flushMs = opts.flushMs ?? 200;
     this.maxRows = opts.maxRows ?? 2000;

@@ -46,7 +46,10 @@ export async function serve(model: string, opts: ServeOptions = {}): Promise<Ser
   const store = opts.store ?? getStore();
   const bin = findCellarBin(process.cwd());
   if (bin === null)
-    throw new CellarError('NOT_FOUND', 'Cannot find the cellar command (bin/cellar.cjs); set CELLAR_PACKAGE_ROOT.');
+    throw new CellarError(
+      'NOT_FOUND',
+      'Cannot find the cellar command (bin/cellar.cjs); set CELLAR_PACKAGE_ROOT.',
+    );
   const args = [bin, '--store', store.root, 'serve', model, '--port', String(opts.port ?? 0), '--json'];
   if (opts.host) args.push('--host', opts.host);
   const env = { ...process.env };

@@ -48,7 +48,11 @@ export function coerceValue(spec: ColumnSpec, v: unknown, row: number): number {
     case 'long':
       if (typeof v === 'number' && Number.isInteger(v)) {
         if (Number.isSafeInteger(v)) return v;
-        throw inputError(f, row, `Column "${f}" in row ${row}: ${v} is beyond 2^53 and cannot be kept exactly.`);
+        throw inputError(
+          f,
+          row,
+          `Column "${f}" in row ${row}: ${v} is beyond 2^53 and cannot be kept exactly.`,
+        );
       }
       if (typeof v === 'number' && Number.isFinite(v))
         throw inputError(f, row, `Column "${f}" is a long; ${v} in row ${row} would lose its fraction.`);

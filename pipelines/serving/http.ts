@@ -53,7 +53,10 @@ export function readBody(req: IncomingMessage, limit: number, timeoutMs: number)
     };
     req.on('data', onData);
     req.on('end', () =>
-      finish(null, chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')),
+      finish(
+        null,
+        chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'),
+      ),
     );
     req.on('error', (e) => finish(new CellarError('INVALID_INPUT', `The request was aborted: ${e.message}`)));
     req.on('aborted', () => finish(new CellarError('INVALID_INPUT', 'The client aborted the request.')));

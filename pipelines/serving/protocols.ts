@@ -23,7 +23,8 @@ export function checkJsonDepth(text: string, max = MAX_JSON_DEPTH): void {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 92) i++; // backslash: skip the escaped char
+      if (c === 92)
+        i++; // backslash: skip the escaped char
       else if (c === 34) inString = false;
     } else if (c === 34) inString = true;
     else if (c === 91 || c === 123) {
@@ -68,7 +69,11 @@ function columnsRequest(field: string, v: Record<string, unknown>): ScoreRequest
     const col = v[c];
     if (!Array.isArray(col)) throw inputError(c, null, `"${field}.${c}" must be a list of values.`);
     if (n >= 0 && col.length !== n)
-      throw inputError(c, null, `"${field}" columns must have equal lengths (${c} has ${col.length}, not ${n}).`);
+      throw inputError(
+        c,
+        null,
+        `"${field}" columns must have equal lengths (${c} has ${col.length}, not ${n}).`,
+      );
     n = col.length;
   }
   const data = Array.from({ length: Math.max(n, 0) }, (_, i) => columns.map((c) => (v[c] as unknown[])[i]));
@@ -97,16 +102,25 @@ export function parseMlflowJson(body: unknown, inputs: readonly ColumnSpec[]): S
   switch (key) {
     case 'dataframe_split': {
       if (!isRecord(v) || !Array.isArray(v.data))
-        throw inputError('dataframe_split', null, '"dataframe_split" must be {"columns": [...], "data": [[...]]}.');
+        throw inputError(
+          'dataframe_split',
+          null,
+          '"dataframe_split" must be {"columns": [...], "data": [[...]]}.',
+        );
       const columns = Array.isArray(v.columns) ? v.columns.map(String) : inputs.map((c) => c.name);
       return { kind: 'split', columns, data: v.data as unknown[][] };
     }
     case 'dataframe_records':
-      if (!Array.isArray(v)) throw inputError(key, null, '"dataframe_records" must be a list of row objects.');
+      if (!Array.isArray(v))
+        throw inputError(key, null, '"dataframe_records" must be a list of row objects.');
       return { kind: 'records', rows: v as Array<Record<string, unknown>> };
     case 'entities':
       if (!Array.isArray(v))
-        throw inputError(key, null, '"entities" must be a list of join-key objects, e.g. [{"driver_id": 1001}].');
+        throw inputError(
+          key,
+          null,
+          '"entities" must be a list of join-key objects, e.g. [{"driver_id": 1001}].',
+        );
       return { kind: 'entities', entities: v as Array<Record<string, unknown>> };
     default:
       return rowsRequest(key, v, inputs);
@@ -150,7 +164,11 @@ function flatten(x: unknown[]): unknown[] {
 
 function tensors(body: unknown): OipTensor[] {
   if (!isRecord(body) || !Array.isArray(body.inputs) || body.inputs.length === 0)
-    throw inputError('inputs', null, 'An inference request needs "inputs": [{"name", "shape", "datatype", "data"}].');
+    throw inputError(
+      'inputs',
+      null,
+      'An inference request needs "inputs": [{"name", "shape", "datatype", "data"}].',
+    );
   return body.inputs.map((t, i) => {
     if (!isRecord(t) || typeof t.name !== 'string' || !Array.isArray(t.shape) || !Array.isArray(t.data))
       throw inputError(`inputs[${i}]`, null, `inputs[${i}] must be {"name", "shape", "datatype", "data"}.`);
@@ -182,18 +200,29 @@ export function parseOipRequest(
     const t = ts[0]!;
     const n = t.shape[0]!;
     if (t.data.length !== n * k)
-      throw inputError(t.name, null, `Tensor "${t.name}" has ${t.data.length} values; shape [${n}, ${k}] needs ${n * k}.`);
+      throw inputError(
+        t.name,
+        null,
+        `Tensor "${t.name}" has ${t.data.length} values; shape [${n}, ${k}] needs ${n * k}.`,
+      );
     const data = Array.from({ length: n }, (_, i) => t.data.slice(i * k, i * k + k));
     return { kind: 'split', columns: inputs.map((c) => c.name), data };
   }
   const n = ts[0]!.data.length;
   for (const t of ts)
     if (t.data.length !== n)
-      throw inputError(t.name, null, `Tensor "${t.name}" has ${t.data.length} values; "${ts[0]!.name}" has ${n}.`);
+      throw inputError(
+        t.name,
+        null,
+        `Tensor "${t.name}" has ${t.data.length} values; "${ts[0]!.name}" has ${n}.`,
+      );
   const columns = ts.map((t) => t.name);
   const data = Array.from({ length: n }, (_, i) => ts.map((t) => t.data[i]));
   if (entityRequest && !columns.some((c) => names.has(c)))
-    return { kind: 'entities', entities: data.map((r) => Object.fromEntries(columns.map((c, j) => [c, r[j]]))) };
+    return {
+      kind: 'entities',
+      entities: data.map((r) => Object.fromEntries(columns.map((c, j) => [c, r[j]]))),
+    };
   return { kind: 'split', columns, data };
 }
 

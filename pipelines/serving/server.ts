@@ -6,7 +6,12 @@
  * hand-off, and the SIGTERM drain (readiness 503, in-flight requests finish, connections close, then exit).
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type Server as HttpServer,
+  type ServerResponse,
+} from 'node:http';
 import { Server, type AddressInfo } from 'node:net';
 import { CellarError } from '../../kernel-lib/errors.js';
 import type { FeatureStore } from '../../kernel-lib/features/feature-store.js';
@@ -86,8 +91,15 @@ function route(method: string, path: string): { route: Route; name?: string; ver
       if (!m) return { route: 'not_found' };
       const name = decodeURIComponent(m[1]!);
       const version = m[2];
-      if (m[3] === '/infer') return method === 'POST' ? { route: 'v2_infer', name, ...(version ? { version } : {}) } : { route: 'not_found' };
-      return { route: m[3] === '/ready' ? 'v2_model_ready' : 'v2_model', name, ...(version ? { version } : {}) };
+      if (m[3] === '/infer')
+        return method === 'POST'
+          ? { route: 'v2_infer', name, ...(version ? { version } : {}) }
+          : { route: 'not_found' };
+      return {
+        route: m[3] === '/ready' ? 'v2_model_ready' : 'v2_model',
+        name,
+        ...(version ? { version } : {}),
+      };
     }
   }
 }
@@ -183,19 +195,35 @@ export class ServingServer {
         ...extra,
       });
     };
-    if (this.opts.token && !HEALTH.has(r.route) && req.headers.authorization !== `Bearer ${this.opts.token}`) {
-      send(res, 401, errorBody(new CellarError('INVALID_PARAMETER', 'Send "Authorization: Bearer <token>".')), undefined, {
-        'www-authenticate': 'Bearer',
-      });
+    if (
+      this.opts.token &&
+      !HEALTH.has(r.route) &&
+      req.headers.authorization !== `Bearer ${this.opts.token}`
+    ) {
+      send(
+        res,
+        401,
+        errorBody(new CellarError('INVALID_PARAMETER', 'Send "Authorization: Bearer <token>".')),
+        undefined,
+        {
+          'www-authenticate': 'Bearer',
+        },
+      );
       req.resume();
       return done(401);
     }
     if (r.route === 'invocations' || r.route === 'v2_infer') {
       if (this.inFlight >= this.maxInFlight) {
-        send(res, 503, errorBody(new CellarError('STORE_BUSY', 'The server is at its concurrency limit; retry shortly.')), undefined, {
-          'retry-after': '1',
-          connection: 'close',
-        });
+        send(
+          res,
+          503,
+          errorBody(new CellarError('STORE_BUSY', 'The server is at its concurrency limit; retry shortly.')),
+          undefined,
+          {
+            'retry-after': '1',
+            connection: 'close',
+          },
+        );
         req.resume();
         return done(503);
       }
@@ -214,7 +242,12 @@ export class ServingServer {
     const name = this.servedName(serving);
     switch (r.route) {
       case 'ping': {
-        const body = JSON.stringify({ status: ready ? 'ok' : 'draining', model: m.name, version: m.version, warning: this.opts.holder.lastError });
+        const body = JSON.stringify({
+          status: ready ? 'ok' : 'draining',
+          model: m.name,
+          version: m.version,
+          warning: this.opts.holder.lastError,
+        });
         send(res, ready ? 200 : 503, body);
         return ready ? 200 : 503;
       }
@@ -222,31 +255,60 @@ export class ServingServer {
         send(res, 200, this.opts.version ?? '0.0.0', 'text/plain');
         return 200;
       case 'v2':
-        send(res, 200, JSON.stringify({ name: 'cellar', version: this.opts.version ?? '0.0.0', extensions: [] }));
+        send(
+          res,
+          200,
+          JSON.stringify({ name: 'cellar', version: this.opts.version ?? '0.0.0', extensions: [] }),
+        );
         return 200;
       case 'v2_live':
         send(res, 200, JSON.stringify({ live: true }));
         return 200;
       case 'v2_ready':
-        send(res, ready ? 200 : 503, JSON.stringify({ ready, reason: this.draining ? 'draining' : this.opts.holder.lastError }));
+        send(
+          res,
+          ready ? 200 : 503,
+          JSON.stringify({ ready, reason: this.draining ? 'draining' : this.opts.holder.lastError }),
+        );
         return ready ? 200 : 503;
       case 'v2_model':
       case 'v2_model_ready': {
         if (r.name !== name || (r.version !== undefined && r.version !== String(m.version))) {
-          send(res, 404, errorBody(new CellarError('NOT_FOUND', `This server serves model "${name}" version ${String(m.version)}.`)));
+          send(
+            res,
+            404,
+            errorBody(
+              new CellarError(
+                'NOT_FOUND',
+                `This server serves model "${name}" version ${String(m.version)}.`,
+              ),
+            ),
+          );
           return 404;
         }
         if (r.route === 'v2_model_ready') {
           send(res, ready ? 200 : 503, JSON.stringify({ name, ready }));
           return ready ? 200 : 503;
         }
-        send(res, 200, JSON.stringify({
-          name,
-          versions: m.version === null ? [] : [String(m.version)],
-          platform: `cellar-${m.model.json.flavor}`,
-          inputs: m.model.signature.inputs.map((c) => ({ name: c.name, datatype: oipDatatype(c.type), shape: [-1] })),
-          outputs: m.model.signature.outputs.map((c) => ({ name: c.name, datatype: oipDatatype(c.type), shape: [-1] })),
-        }));
+        send(
+          res,
+          200,
+          JSON.stringify({
+            name,
+            versions: m.version === null ? [] : [String(m.version)],
+            platform: `cellar-${m.model.json.flavor}`,
+            inputs: m.model.signature.inputs.map((c) => ({
+              name: c.name,
+              datatype: oipDatatype(c.type),
+              shape: [-1],
+            })),
+            outputs: m.model.signature.outputs.map((c) => ({
+              name: c.name,
+              datatype: oipDatatype(c.type),
+              shape: [-1],
+            })),
+          }),
+        );
         return 200;
       }
       case 'metrics':
@@ -259,7 +321,16 @@ export class ServingServer {
         this.opts.metrics.requests.inc({ route: 'metrics', status: '200' });
         return -1;
       default:
-        send(res, 404, errorBody(new CellarError('NOT_FOUND', `No route ${r.route === 'not_found' ? '' : r.route}; see GET /v2 and POST /invocations.`)));
+        send(
+          res,
+          404,
+          errorBody(
+            new CellarError(
+              'NOT_FOUND',
+              `No route ${r.route === 'not_found' ? '' : r.route}; see GET /v2 and POST /invocations.`,
+            ),
+          ),
+        );
         return 404;
     }
   }
@@ -278,7 +349,10 @@ export class ServingServer {
     if (r.route === 'v2_infer') {
       const name = this.servedName(serving);
       if (r.name !== name || (r.version !== undefined && r.version !== String(serving.model.version)))
-        throw new CellarError('NOT_FOUND', `This server serves model "${name}" version ${String(serving.model.version)}.`);
+        throw new CellarError(
+          'NOT_FOUND',
+          `This server serves model "${name}" version ${String(serving.model.version)}.`,
+        );
       const body = parseJsonBody(text);
       const request = parseOipRequest(body, inputs, serving.model.spec.features.length > 0);
       const id = (body as { id?: unknown }).id;
@@ -287,7 +361,10 @@ export class ServingServer {
     const type = (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim().toLowerCase();
     if (type === 'text/csv') return { request: parseCsv(text) };
     if (type !== 'application/json')
-      throw new CellarError('INVALID_INPUT', `Content-Type ${type} is not supported: use application/json or text/csv.`);
+      throw new CellarError(
+        'INVALID_INPUT',
+        `Content-Type ${type} is not supported: use application/json or text/csv.`,
+      );
     return { request: parseMlflowJson(parseJsonBody(text), inputs) };
   }
 
@@ -318,16 +395,27 @@ export class ServingServer {
       if (request.kind === 'entities') this.observeLookup(result, lookupStart);
       const body =
         r.route === 'v2_infer'
-          ? oipResponse({ name: this.servedName(serving), version: serving.model.version }, id ?? requestId, result.predictions, result.featureStatus)
+          ? oipResponse(
+              { name: this.servedName(serving), version: serving.model.version },
+              id ?? requestId,
+              result.predictions,
+              result.featureStatus,
+            )
           : mlflowResponse(result.predictions, result.featureStatus);
       send(res, 200, body, 'application/json', headers);
       done(200, { rows: result.predictions.length });
       this.logPrediction(serving, result, requestId, start);
     } catch (e) {
       if (e instanceof BodyError) {
-        send(res, e.status, errorBody(new CellarError(e.status === 413 ? 'RESOURCE_TOO_LARGE' : 'INVALID_INPUT', e.message)), undefined, {
-          connection: 'close',
-        });
+        send(
+          res,
+          e.status,
+          errorBody(new CellarError(e.status === 413 ? 'RESOURCE_TOO_LARGE' : 'INVALID_INPUT', e.message)),
+          undefined,
+          {
+            connection: 'close',
+          },
+        );
         done(e.status);
       } else {
         const err = asCellarError(e);

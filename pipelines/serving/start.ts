@@ -42,7 +42,13 @@ export interface StartServingOptions {
   accessLog?: boolean;
   version?: string;
   /** Called once listening, with the URL and the routes (the CLI prints them). */
-  onListening(info: { url: string; model: string; version: number | null; routes: string[]; pid: number }): void;
+  onListening(info: {
+    url: string;
+    model: string;
+    version: number | null;
+    routes: string[];
+    pid: number;
+  }): void;
   /** Where to report events (swaps, failed loads, prediction-log errors). */
   onEvent?(record: Record<string, unknown>): void;
 }
@@ -63,7 +69,10 @@ export function transformLoader(storeRoot: string): (m: ServableModel) => Promis
     if (ref === null) return null;
     const file = join(storeRoot, 'pipelines', ref, 'serving-transform.cjs');
     if (!existsSync(file))
-      throw new CellarError('NOT_FOUND', `The serving transform of ${m.name} v${String(m.version)} is missing: ${file}.`);
+      throw new CellarError(
+        'NOT_FOUND',
+        `The serving transform of ${m.name} v${String(m.version)} is missing: ${file}.`,
+      );
     const mod = createRequire(file)(file) as { default?: unknown; transform?: unknown };
     const fn = typeof mod.transform === 'function' ? mod.transform : mod.default;
     if (typeof fn !== 'function')
@@ -168,12 +177,18 @@ async function runPrimary(opts: StartServingOptions, workers: number): Promise<n
 export async function startServing(opts: StartServingOptions): Promise<number> {
   const workers = opts.workers ?? 1;
   if (!Number.isSafeInteger(workers) || workers < 1 || workers > 64)
-    throw new CellarError('INVALID_PARAMETER', `--workers must be a whole number from 1 to 64, got ${String(workers)}.`);
+    throw new CellarError(
+      'INVALID_PARAMETER',
+      `--workers must be a whole number from 1 to 64, got ${String(workers)}.`,
+    );
   if (workers > 1 && cluster.isPrimary) {
     // Load once in the primary so a bad model reference fails fast with its real error.
     await ModelHolder.open(opts.store, opts.model, transformLoader(opts.store.root));
     if (opts.port === 0)
-      throw new CellarError('INVALID_PARAMETER', 'With --workers > 1, pass a fixed --port (workers share it).');
+      throw new CellarError(
+        'INVALID_PARAMETER',
+        'With --workers > 1, pass a fixed --port (workers share it).',
+      );
     return runPrimary(opts, workers);
   }
   return runWorker(opts);

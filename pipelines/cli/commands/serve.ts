@@ -12,7 +12,10 @@ function intOption(name: string, text: string | undefined, min: number, max: num
   if (text === undefined) return undefined;
   const n = Number(text);
   if (!Number.isSafeInteger(n) || n < min || n > max)
-    throw new CellarError('INVALID_PARAMETER', `--${name} must be a whole number from ${min} to ${max}, got "${text}".`);
+    throw new CellarError(
+      'INVALID_PARAMETER',
+      `--${name} must be a whole number from ${min} to ${max}, got "${text}".`,
+    );
   return n;
 }
 
@@ -40,8 +43,15 @@ export function registerServeCommands(program: Command, ctx: CliContext): void {
     .option('--port <n>', 'port (0: any free port)', '5000')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--workers <n>', 'worker processes sharing the port (node:cluster)', '1')
-    .option('--token <token>', 'bearer token required on every route except health (default: CELLAR_SERVE_TOKEN)')
-    .option('--log-sample <fraction>', 'fraction of requests written to the prediction log (0 turns it off)', '1')
+    .option(
+      '--token <token>',
+      'bearer token required on every route except health (default: CELLAR_SERVE_TOKEN)',
+    )
+    .option(
+      '--log-sample <fraction>',
+      'fraction of requests written to the prediction log (0 turns it off)',
+      '1',
+    )
     .option('--poll-ms <ms>', 'how often to check whether the alias moved', '1000')
     .option('--max-in-flight <n>', 'requests processed at once before a fast 503', '256')
     .option('--max-body-bytes <n>', 'body size limit (413 above it)', String(1024 * 1024))
@@ -52,7 +62,10 @@ export function registerServeCommands(program: Command, ctx: CliContext): void {
     .action(async (model: string, opts: ServeCliOptions) => {
       const sample = Number(opts.logSample ?? '1');
       if (!(sample >= 0 && sample <= 1))
-        throw new CellarError('INVALID_PARAMETER', `--log-sample must be between 0 and 1, got "${opts.logSample}".`);
+        throw new CellarError(
+          'INVALID_PARAMETER',
+          `--log-sample must be between 0 and 1, got "${opts.logSample}".`,
+        );
       const [{ openStore }, { startServing }] = await Promise.all([
         import('../../../kernel-lib/sdk.js'),
         import('../../serving/start.js'),
@@ -102,7 +115,13 @@ export function registerServeCommands(program: Command, ctx: CliContext): void {
         import('../../../kernel-lib/serving/batch.js'),
       ]);
       const store = openStore(ctx.storeDir());
-      const r = await predictBatch({ model, input: opts.input, output: opts.output, store, log: opts.log ?? false });
+      const r = await predictBatch({
+        model,
+        input: opts.input,
+        output: opts.output,
+        store,
+        log: opts.log ?? false,
+      });
       const summary = { model: r.model, rows: r.rows, rejected: r.rejected, mode: r.mode, output: r.output };
       if (opts.json) printJson(ctx.io, summary);
       else

@@ -1,6 +1,11 @@
 /** The prediction log: batched writes in one transaction, sampling, reading by model and time, serving specs as tags. */
 import { openEmbedded, closeAllEmbedded } from '../../../kernel-lib/store/open.js';
-import { PredictionLogger, SqlitePredictionLogStore, readPredictionLog, type PredictionRecord } from '../../../kernel-lib/serving/prediction-log.js';
+import {
+  PredictionLogger,
+  SqlitePredictionLogStore,
+  readPredictionLog,
+  type PredictionRecord,
+} from '../../../kernel-lib/serving/prediction-log.js';
 import { servingSpecFromTags, servingTags } from '../../../kernel-lib/serving/spec.js';
 import { LATEST_SCHEMA_VERSION, schemaVersion } from '../../../kernel-lib/store/sqlite.js';
 import { cleanupTmp, makeTmp } from '../../helpers/tmp.js';
@@ -43,7 +48,11 @@ test('the logger buffers, flushes at maxRows or on close, and the reader filters
   await logger.close();
   const rows = readPredictionLog(db, { model: 'driver', since: 1_002, until: 1_006 });
   expect(rows.map((r) => r.requestId)).toEqual(['r2', 'r3', 'r4']);
-  expect(rows[1]).toMatchObject({ entity: { driver_id: 1003 }, missing: { acc_rate: 'NOT_FOUND' }, prediction: 3 });
+  expect(rows[1]).toMatchObject({
+    entity: { driver_id: 1003 },
+    missing: { acc_rate: 'NOT_FOUND' },
+    prediction: 3,
+  });
   expect(readPredictionLog(db, { model: 'other' })).toHaveLength(1);
   expect(() => readPredictionLog(db, { model: '' })).toThrow(/model/);
 });
@@ -59,7 +68,13 @@ test('a failed flush keeps the records for the next one', () => {
   let fail = true;
   const got: PredictionRecord[] = [];
   const logger = new PredictionLogger({
-    store: { append: (r) => { if (fail) throw new Error('busy'); got.push(...r); }, read: () => [] },
+    store: {
+      append: (r) => {
+        if (fail) throw new Error('busy');
+        got.push(...r);
+      },
+      read: () => [],
+    },
     onError: () => undefined,
   });
   logger.push([rec(1), rec(2)]);

@@ -6,7 +6,14 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { ElasticNet, featureStore, openStore, writeDemoData, driverDefinitions, type CellarStore } from '../../../kernel-lib/index.js';
+import {
+  ElasticNet,
+  featureStore,
+  openStore,
+  writeDemoData,
+  driverDefinitions,
+  type CellarStore,
+} from '../../../kernel-lib/index.js';
 import { REPO_ROOT } from '../../helpers/tmp.js';
 
 /** What the fixture made. */
@@ -36,15 +43,27 @@ export async function buildServingStore(dir: string): Promise<ServingFixture> {
     })
     .toRows();
   const rows = train.filter((r) => r.conv_rate !== null);
-  const X = rows.map((r) => ({ conv_rate: r.conv_rate, acc_rate: r.acc_rate, avg_daily_trips: r.avg_daily_trips }));
+  const X = rows.map((r) => ({
+    conv_rate: r.conv_rate,
+    acc_rate: r.acc_rate,
+    avg_daily_trips: r.avg_daily_trips,
+  }));
   const y = rows.map((r) => Number(r.trip_completed));
   const run = await store.startRun({ experiment: 'serving' });
   new ElasticNet({ alpha: 0.01, l1Ratio: 0.1 }).fit(X, y);
   await run.end('FINISHED');
-  await store.registerModel({ name: 'driver', runId: run.id, alias: 'champion', serving: { missing: 'impute' } });
+  await store.registerModel({
+    name: 'driver',
+    runId: run.id,
+    alias: 'champion',
+    serving: { missing: 'impute' },
+  });
   // Version 2: other coefficients (y scaled), same features, policy reject.
   const run2 = await store.startRun({ experiment: 'serving' });
-  new ElasticNet({ alpha: 0.01, l1Ratio: 0.1 }).fit(X, y.map((v) => v * 10 + 5));
+  new ElasticNet({ alpha: 0.01, l1Ratio: 0.1 }).fit(
+    X,
+    y.map((v) => v * 10 + 5),
+  );
   await run2.end('FINISHED');
   await store.registerModel({ name: 'driver', runId: run2.id, serving: { missing: 'reject' } });
   await fs.close();
@@ -62,7 +81,11 @@ export interface ServerProcess {
 }
 
 /** Starts `cellar serve` on 127.0.0.1 and resolves once it listens (rejects, with its stderr, when it cannot). */
-export function startServer(dir: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
+export function startServer(
+  dir: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<ServerProcess> {
   const child = spawn(
     process.execPath,
     [join(REPO_ROOT, 'bin', 'cellar.cjs'), '--store', dir, 'serve', ...args, '--port', '0', '--json'],
@@ -80,7 +103,13 @@ export function startServer(dir: string, args: string[], env: NodeJS.ProcessEnv 
       if (line) {
         clearTimeout(timer);
         child.stdout!.removeListener('data', check);
-        resolve({ url: (JSON.parse(line) as { url: string }).url, child, stdout: () => out, stderr: () => err, exited });
+        resolve({
+          url: (JSON.parse(line) as { url: string }).url,
+          child,
+          stdout: () => out,
+          stderr: () => err,
+          exited,
+        });
       }
     };
     child.stdout!.on('data', check);

@@ -45,7 +45,11 @@ function once(url: string, agent: Agent): Promise<Outcome> {
   return new Promise((resolve, reject) => {
     const req = request(
       url + '/invocations',
-      { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(BODY) } },
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(BODY) },
+      },
       (res) => {
         let text = '';
         res.on('data', (d: Buffer) => (text += d.toString()));
@@ -113,7 +117,9 @@ test('SIGTERM under load: readiness 503, in-flight requests finish, zero failed 
   await Promise.all([slow, ping].map((s) => new Promise((r) => s.once('connect', r))));
   let slowReply = '';
   slow.on('data', (d) => (slowReply += d.toString()));
-  slow.write(`POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${BODY.length}\r\n\r\n`);
+  slow.write(
+    `POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${BODY.length}\r\n\r\n`,
+  );
   slow.write(BODY.slice(0, 10));
   await new Promise((r) => setTimeout(r, 100));
   srv.child.kill('SIGTERM');
@@ -161,9 +167,17 @@ test('alias move: the server swaps atomically, every response carries one consis
     }
     // A version that fails to load (a malformed serving tag) leaves version 2 serving; readiness says why.
     const run = await store.startRun({ experiment: 'broken' });
-    await run.logArtifact({ name: 'model/model.json', data: await store.registry.readModelVersionArtifact('driver', 2), kind: 'model' });
+    await run.logArtifact({
+      name: 'model/model.json',
+      data: await store.registry.readModelVersionArtifact('driver', 2),
+      kind: 'model',
+    });
     await run.end('FINISHED');
-    const bad = await store.registerModel({ name: 'driver', runId: run.id, tags: { 'cellar.serving.missing': 'sometimes' } });
+    const bad = await store.registerModel({
+      name: 'driver',
+      runId: run.id,
+      tags: { 'cellar.serving.missing': 'sometimes' },
+    });
     await store.setAlias('driver', 'champion', bad.version);
     let ready: { ready: boolean; reason: string | null } = { ready: false, reason: null };
     for (let i = 0; i < 50 && !ready.reason; i++) {
@@ -171,7 +185,9 @@ test('alias move: the server swaps atomically, every response carries one consis
       ready = (await (await fetch(srv.url + '/v2/health/ready')).json()) as typeof ready;
     }
     expect(ready.ready).toBe(true);
-    expect(ready.reason).toMatch(new RegExp(`version ${bad.version} of driver failed to load \\(still serving version 2\\)`));
+    expect(ready.reason).toMatch(
+      new RegExp(`version ${bad.version} of driver failed to load \\(still serving version 2\\)`),
+    );
     expect(ready.reason).toMatch(/reject.*impute/);
     const still = await once(srv.url, new Agent());
     expect(still).toMatchObject({ status: 200, version: '2' });
@@ -193,7 +209,11 @@ test('/metrics passes promtool and a real Prometheus scrapes it and answers a qu
   const prom = { child: null as ReturnType<typeof spawn> | null, log: '' };
   try {
     for (let i = 0; i < 5; i++) await once(srv.url, new Agent());
-    await fetch(srv.url + '/invocations', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+    await fetch(srv.url + '/invocations', {
+      method: 'POST',
+      body: '{}',
+      headers: { 'content-type': 'application/json' },
+    });
     await fetch(srv.url + '/invocations', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -22,7 +22,15 @@ beforeAll(async () => {
   fx = await buildServingStore(makeTmp('cellar-serve-'));
   const store = openStore(fx.dir);
   expected = (await store.loadModel('models:/driver/1')).predict(X);
-  srv = await startServer(fx.dir, ['driver@champion', '--max-rows', '50', '--max-body-bytes', '20000', '--body-timeout-ms', '400']);
+  srv = await startServer(fx.dir, [
+    'driver@champion',
+    '--max-rows',
+    '50',
+    '--max-body-bytes',
+    '20000',
+    '--body-timeout-ms',
+    '400',
+  ]);
 }, 120_000);
 
 afterAll(async () => {
@@ -32,7 +40,12 @@ afterAll(async () => {
   cleanupTmp();
 });
 
-async function post(path: string, body: unknown, type = 'application/json'): Promise<{ status: number; json: any; headers: Headers }> {
+async function post(
+  path: string,
+  body: unknown,
+  type = 'application/json',
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies of many shapes, checked by the tests
+): Promise<{ status: number; json: any; headers: Headers }> {
   const r = await fetch(srv.url + path, {
     method: 'POST',
     headers: { 'content-type': type },
@@ -76,13 +89,17 @@ test('health, version and Open Inference Protocol v2 routes', async () => {
   expect(await (await fetch(srv.url + '/version')).text()).toMatch(/^\d+\.\d+\.\d+/);
   expect(await (await fetch(srv.url + '/v2/health/live')).json()).toEqual({ live: true });
   expect((await fetch(srv.url + '/v2/health/ready')).status).toBe(200);
-  expect(await (await fetch(srv.url + '/v2/models/driver/ready')).json()).toEqual({ name: 'driver', ready: true });
-  const meta = (await (await fetch(srv.url + '/v2/models/driver')).json()) as any;
+  expect(await (await fetch(srv.url + '/v2/models/driver/ready')).json()).toEqual({
+    name: 'driver',
+    ready: true,
+  });
+  type Tensor = { name: string; datatype: string };
+  const meta = (await (await fetch(srv.url + '/v2/models/driver')).json()) as { inputs: Tensor[] };
   expect(meta).toMatchObject({ name: 'driver', versions: ['1'] });
-  expect(meta.inputs.map((i: any) => i.name)).toEqual(['conv_rate', 'acc_rate', 'avg_daily_trips']);
+  expect(meta.inputs.map((i) => i.name)).toEqual(['conv_rate', 'acc_rate', 'avg_daily_trips']);
   expect((await fetch(srv.url + '/v2/models/other')).status).toBe(404);
 
-  const tensors = meta.inputs.map((i: any) => ({
+  const tensors = meta.inputs.map((i) => ({
     name: i.name,
     shape: [2],
     datatype: i.datatype,
@@ -94,7 +111,14 @@ test('health, version and Open Inference Protocol v2 routes', async () => {
   expect(r.json.outputs[0]).toMatchObject({ name: 'prediction', shape: [2], datatype: 'FP64' });
   close(r.json.outputs[0].data, expected);
   const matrix = await post('/v2/models/driver/versions/1/infer', {
-    inputs: [{ name: 'input-0', shape: [2, 3], datatype: 'FP64', data: X.map((x) => [x.conv_rate, x.acc_rate, x.avg_daily_trips]) }],
+    inputs: [
+      {
+        name: 'input-0',
+        shape: [2, 3],
+        datatype: 'FP64',
+        data: X.map((x) => [x.conv_rate, x.acc_rate, x.avg_daily_trips]),
+      },
+    ],
   });
   close(matrix.json.outputs[0].data, expected);
   expect((await post('/v2/models/driver/versions/7/infer', { inputs: tensors })).status).toBe(404);
@@ -123,7 +147,9 @@ test('entity requests: online features by key, the impute policy and per-row sta
   const mv = await means.registry.getModelVersion('driver', 1);
   const m = JSON.parse(mv.tags['cellar.serving.means']!);
   expect(r.json.predictions[1]).toBeCloseTo(model.predict([m])[0]!, 10);
-  const oip = await post('/v2/models/driver/infer', { inputs: [{ name: 'driver_id', shape: [1], datatype: 'INT64', data: [1001] }] });
+  const oip = await post('/v2/models/driver/infer', {
+    inputs: [{ name: 'driver_id', shape: [1], datatype: 'INT64', data: [1001] }],
+  });
   expect(oip.json.outputs[0].data[0]).toBeCloseTo(r.json.predictions[0], 10);
   const bad = await post('/invocations', { entities: [{ driver: 1 }] });
   expect(bad.status).toBe(400);
@@ -136,7 +162,10 @@ test('validation: 400 naming the field and the row', async () => {
     [{ dataframe_records: [X[0], { conv_rate: 0.1, acc_rate: 0.2 }] }, { field: 'avg_daily_trips', row: 1 }],
     [{ dataframe_records: [{ ...X[0], acc_rate: 'high' }] }, { field: 'acc_rate', row: 0 }],
     [{ dataframe_records: [X[0], X[1], { ...X[0], conv_rate: null }] }, { field: 'conv_rate', row: 2 }],
-    [{ dataframe_split: { columns: ['conv_rate', 'acc_rate'], data: [[0.1, 0.2]] } }, { field: 'avg_daily_trips' }],
+    [
+      { dataframe_split: { columns: ['conv_rate', 'acc_rate'], data: [[0.1, 0.2]] } },
+      { field: 'avg_daily_trips' },
+    ],
     [{ dataframe_records: [] }, { message: expect.stringMatching(/no rows/) }],
     [{ dataframe_records: new Array(51).fill(X[0]) }, { message: expect.stringMatching(/at most 50/) }],
     [{ foo: 1 }, { message: expect.stringMatching(/dataframe_split/) }],
@@ -160,7 +189,10 @@ test('a lossy cast into an integer column is refused', async () => {
   const store = openStore(fx.dir);
   const run = await store.startRun({ experiment: 'ints' });
   const { LinearRegression } = await import('../../../kernel-lib/index.js');
-  new LinearRegression().fit({ n: new Int32Array([1, 2, 3, 4]) as unknown as number[], m: [1, 0, 1, 0] }, [2, 4, 6, 9]);
+  new LinearRegression().fit(
+    { n: new Int32Array([1, 2, 3, 4]) as unknown as number[], m: [1, 0, 1, 0] },
+    [2, 4, 6, 9],
+  );
   await run.end('FINISHED');
   const mv = await store.registerModel({ name: 'ints', runId: run.id });
   const sig = (await store.loadModel('models:/ints/1')).signature.inputs;
@@ -171,7 +203,12 @@ test('a lossy cast into an integer column is refused', async () => {
     const r = await fetch(s2.url + '/invocations', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ dataframe_records: [{ n: 1, m: 0 }, { n: 1.5, m: 1 }] }),
+      body: JSON.stringify({
+        dataframe_records: [
+          { n: 1, m: 0 },
+          { n: 1.5, m: 1 },
+        ],
+      }),
     });
     expect(r.status).toBe(400);
     expect(await r.json()).toMatchObject({ field: intCol.name, row: 1 });
@@ -205,10 +242,14 @@ test('413 before parsing, 408 for a slow body', async () => {
   expect(r.json.error_code).toBe('RESOURCE_TOO_LARGE');
   // Chunked (no content-length): refused as soon as the bytes pass the limit.
   const chunked = await new Promise<number>((resolve, reject) => {
-    const req = request(srv.url + '/invocations', { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
-      res.resume();
-      resolve(res.statusCode!);
-    });
+    const req = request(
+      srv.url + '/invocations',
+      { method: 'POST', headers: { 'content-type': 'application/json' } },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      },
+    );
     req.on('error', reject);
     for (let i = 0; i < 30; i++) req.write('x'.repeat(1000));
     req.end();
@@ -224,9 +265,13 @@ test('413 before parsing, 408 for a slow body', async () => {
 });
 
 test('saturated: a fast 503 with Retry-After; bearer token on every route but health', async () => {
-  const s2 = await startServer(fx.dir, ['driver@champion', '--max-in-flight', '1', '--body-timeout-ms', '3000'], {
-    CELLAR_SERVE_TOKEN: 'sekret',
-  });
+  const s2 = await startServer(
+    fx.dir,
+    ['driver@champion', '--max-in-flight', '1', '--body-timeout-ms', '3000'],
+    {
+      CELLAR_SERVE_TOKEN: 'sekret',
+    },
+  );
   try {
     const auth = { authorization: 'Bearer sekret', 'content-type': 'application/json' };
     // Hold the one slot with a body that is still arriving.
@@ -237,13 +282,24 @@ test('saturated: a fast 503 with Retry-After; bearer token on every route but he
       { waitMs: 1500 },
     );
     await new Promise((r) => setTimeout(r, 200));
-    const busy = await fetch(s2.url + '/invocations', { method: 'POST', headers: auth, body: JSON.stringify({ dataframe_records: X }) });
+    const busy = await fetch(s2.url + '/invocations', {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ dataframe_records: X }),
+    });
     expect(busy.status).toBe(503);
     expect(busy.headers.get('retry-after')).toBe('1');
     await holding;
-    const ok = await fetch(s2.url + '/invocations', { method: 'POST', headers: auth, body: JSON.stringify({ dataframe_records: X }) });
+    const ok = await fetch(s2.url + '/invocations', {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ dataframe_records: X }),
+    });
     expect(ok.status).toBe(200);
-    const noToken = await fetch(s2.url + '/invocations', { method: 'POST', body: JSON.stringify({ dataframe_records: X }) });
+    const noToken = await fetch(s2.url + '/invocations', {
+      method: 'POST',
+      body: JSON.stringify({ dataframe_records: X }),
+    });
     expect(noToken.status).toBe(401);
     expect((await fetch(s2.url + '/metrics')).status).toBe(401);
     expect((await fetch(s2.url + '/metrics', { headers: auth })).status).toBe(200);
@@ -261,9 +317,10 @@ test('every scored request is in the prediction log with its request id, inputs,
   let rows: ReturnType<typeof readPredictionLog> = [];
   for (let i = 0; i < 50 && rows.length === 0; i++) {
     await new Promise((res) => setTimeout(res, 100));
-    rows = readPredictionLog(openStore(fx.dir).embedded.db, { model: 'driver', since: Date.now() - 60_000 }).filter(
-      (x) => x.requestId === id,
-    );
+    rows = readPredictionLog(openStore(fx.dir).embedded.db, {
+      model: 'driver',
+      since: Date.now() - 60_000,
+    }).filter((x) => x.requestId === id);
   }
   expect(rows).toHaveLength(1);
   expect(rows[0]).toMatchObject({

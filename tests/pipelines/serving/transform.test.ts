@@ -24,7 +24,13 @@ const TRANSFORM = `function transform(rows: Array<Record<string, unknown>>) {
 
 function notebookWithTransform(dir: string): string {
   const nb = JSON.parse(readFileSync(join(REPO_ROOT, 'notebooks', 'driver-training.ipynb'), 'utf8'));
-  nb.cells.push({ cell_type: 'code', metadata: { tags: ['serving:transform'] }, source: TRANSFORM, outputs: [], execution_count: null });
+  nb.cells.push({
+    cell_type: 'code',
+    metadata: { tags: ['serving:transform'] },
+    source: TRANSFORM,
+    outputs: [],
+    execution_count: null,
+  });
   const path = join(dir, 'driver-training.ipynb');
   writeFileSync(path, JSON.stringify(nb));
   return path;
@@ -33,13 +39,20 @@ function notebookWithTransform(dir: string): string {
 test('the exporter emits serving-transform.cjs and keeps it out of the steps; a bad cell is reported', () => {
   const dir = makeTmp();
   const plan = planExport({ notebook: notebookWithTransform(dir), name: 'driver-training' });
-  expect(Object.keys(plan.files)).toEqual(expect.arrayContaining(['serving-transform.ts', 'serving-transform.cjs']));
+  expect(Object.keys(plan.files)).toEqual(
+    expect.arrayContaining(['serving-transform.ts', 'serving-transform.cjs']),
+  );
   expect(plan.spec.steps.map((s) => s.name)).toEqual(['load-data', 'train', 'evaluate']);
-  const plain = planExport({ notebook: join(REPO_ROOT, 'notebooks', 'driver-training.ipynb'), name: 'driver-training' });
+  const plain = planExport({
+    notebook: join(REPO_ROOT, 'notebooks', 'driver-training.ipynb'),
+    name: 'driver-training',
+  });
   expect(plan.hash).not.toBe(plain.hash);
   const nb = JSON.parse(readFileSync(join(dir, 'driver-training.ipynb'), 'utf8'));
   nb.cells[nb.cells.length - 1].source = 'const x = 1;';
-  expect(() => planExport({ notebook: nb, name: 'driver-training' })).toThrow(/must define a function named transform/);
+  expect(() => planExport({ notebook: nb, name: 'driver-training' })).toThrow(
+    /must define a function named transform/,
+  );
 });
 
 test('pipeline run registers the model with its transform; cellar serve runs it before the model', async () => {
@@ -47,10 +60,15 @@ test('pipeline run registers the model with its transform; cellar serve runs it 
   linkNodeModules(work);
   const store = join(work, 'store');
   const run = (...args: string[]) =>
-    spawnSync(process.execPath, [BIN, '--store', store, ...args, '--json'], { encoding: 'utf8', timeout: 120_000 });
+    spawnSync(process.execPath, [BIN, '--store', store, ...args, '--json'], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
   const exported = run('export', notebookWithTransform(work), '--name', 'driver-training');
   expect(exported.stderr).toBe('');
-  expect(existsSync(join(store, '.cellar', 'pipelines', 'driver-training', '1', 'serving-transform.cjs'))).toBe(true);
+  expect(
+    existsSync(join(store, '.cellar', 'pipelines', 'driver-training', '1', 'serving-transform.cjs')),
+  ).toBe(true);
   const ran = run('pipelines', 'run', 'driver-training');
   expect(ran.stderr).toBe('');
   expect(ran.status).toBe(0);
@@ -67,7 +85,10 @@ test('pipeline run registers the model with its transform; cellar serve runs it 
     });
     expect(r.status).toBe(200);
     const { predictions } = (await r.json()) as { predictions: number[] };
-    expect(predictions[0]).toBeCloseTo(model.predict([{ conv_rate: 0.5, acc_rate: 0.9, avg_daily_trips: 10 }])[0]!, 10);
+    expect(predictions[0]).toBeCloseTo(
+      model.predict([{ conv_rate: 0.5, acc_rate: 0.9, avg_daily_trips: 10 }])[0]!,
+      10,
+    );
   } finally {
     srv.child.kill('SIGTERM');
     await srv.exited;
