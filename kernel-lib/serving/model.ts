@@ -219,7 +219,19 @@ export async function scoreRequest(
   const predictions: Array<number | null> = new Array(req.entities.length).fill(null);
   let rows: () => Array<Record<string, unknown>> = () => looked.rows;
   if (keep.length > 0) {
-    const scored = await scoreRows(m, { kind: 'records', rows: keep.map((i) => looked.rows[i]!) }, opts);
+    let scored: Awaited<ReturnType<typeof scoreRows>>;
+    try {
+      scored = await scoreRows(m, { kind: 'records', rows: keep.map((i) => looked.rows[i]!) }, opts);
+    } catch (e) {
+      // Errors name the row among the scored ones: report the request's row number instead.
+      const details = e instanceof CellarError ? e.details : undefined;
+      const row = details?.row;
+      if (typeof row === 'number' && keep[row] !== undefined && keep[row] !== row) {
+        const field = typeof details?.field === 'string' ? details.field : null;
+        throw inputError(field, keep[row]!, `Entity ${keep[row]!}: ${(e as Error).message}`);
+      }
+      throw e;
+    }
     keep.forEach((i, k) => (predictions[i] = scored.predictions[k]!));
     rows = () => {
       const out = looked.rows.slice();

@@ -8,6 +8,7 @@ import { CellarError } from '../errors.js';
 import { findCellarBin } from '../bridge/cli-scheduler.js';
 import type { CellarStore } from '../client.js';
 import { getStore } from '../sdk.js';
+import { loadServableModel } from './model.js';
 
 /** Options of {@link serve}. */
 export interface ServeOptions {
@@ -44,6 +45,7 @@ export interface ServingHandle {
  */
 export async function serve(model: string, opts: ServeOptions = {}): Promise<ServingHandle> {
   const store = opts.store ?? getStore();
+  const { model: loaded } = await loadServableModel(store, model); // fails fast for an unknown model
   const bin = findCellarBin(process.cwd());
   if (bin === null)
     throw new CellarError(
@@ -86,10 +88,14 @@ export async function serve(model: string, opts: ServeOptions = {}): Promise<Ser
   });
   child.stdout.resume();
   const url = started.url;
+  const sample = JSON.stringify({
+    dataframe_records: [Object.fromEntries(loaded.signature.inputs.map((c) => [c.name, 0]))],
+  });
+  const auth = opts.token ? ` -H 'authorization: Bearer ${opts.token}'` : '';
   return {
     url,
     pid: child.pid!,
-    curl: `curl -s ${url}/invocations -H 'content-type: application/json' -d '{"dataframe_records": [{...}]}'`,
+    curl: `curl -s ${url}/invocations -H 'content-type: application/json'${auth} -d '${sample}'`,
     stop: () =>
       new Promise<void>((done) => {
         if (child.exitCode !== null) return done();

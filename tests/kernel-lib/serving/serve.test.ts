@@ -16,6 +16,7 @@ test('serve() starts a server for the notebook and stop() drains it', async () =
   try {
     expect(srv.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(srv.curl).toContain(`${srv.url}/invocations`);
+    expect(srv.curl).toContain('"dataframe_records":[{"conv_rate":0,"acc_rate":0,"avg_daily_trips":0}]');
     const r = await fetch(`${srv.url}/invocations`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
