@@ -3,10 +3,22 @@
  * experiments, the model registry (register, alias, load) over one backend. The module-level functions in
  * `sdk.ts` call the same methods on the default store.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { CellarError } from './errors.js';
 import { modelFromJSON, type LoadedModel } from './ml/model-json.js';
 import type { ModelRegistryStore, ModelVersion, RegisteredModel } from './registry/types.js';
 import { parseModelUri } from './registry/uri.js';
+import {
+  normalizeBindings,
+  parseTrainingServingInfo,
+  servingTags,
+  validateMissingPolicy,
+  SERVING_ARTIFACT,
+  type FeatureBinding,
+  type MissingPolicy,
+  type ServingSpec,
+} from './serving/spec.js';
 import type { StoreLocation } from './store/locate.js';
 import type { EmbeddedBackend } from './store/open.js';
 import { currentProcess } from './store/process.js';
@@ -55,6 +67,14 @@ export interface RegisterModelOptions {
   alias?: string;
   description?: string;
   tags?: Record<string, string>;
+  /**
+   * The online features of the model's input columns (`"view:feature"`, or `{ column, ref }`), for entity
+   * requests to `cellar serve`. Default: what autolog recorded when the model was trained from
+   * `getHistoricalFeatures` output.
+   */
+  features?: Array<string | FeatureBinding>;
+  /** How `cellar serve` treats a row whose features are missing or outside their TTL (default `reject`). */
+  serving?: { missing?: MissingPolicy; transform?: string };
 }
 
 /** A model loaded from the store: `predict` plus where it came from. */
@@ -252,18 +272,53 @@ export class CellarStore {
       throw new CellarError('INVALID_PARAMETER', 'registerModel takes { name, runId }.');
     }
     await activeRun()?.flush();
+    const serving = await this.servingTagsFor(opts);
+    const tags = { ...serving, ...(opts.tags ?? {}) };
     const mv = await this.registry.createModelVersion({
       name: opts.name,
       runId: opts.runId,
       ...(opts.artifactPath === undefined ? {} : { artifactPath: opts.artifactPath }),
       ...(opts.description === undefined ? {} : { description: opts.description }),
-      ...(opts.tags === undefined ? {} : { tags: opts.tags }),
+      ...(Object.keys(tags).length === 0 ? {} : { tags }),
     });
     if (opts.alias !== undefined) {
       await this.registry.setAlias(mv.name, opts.alias, mv.version);
       return this.registry.getModelVersion(mv.name, mv.version);
     }
     return mv;
+  }
+
+  /** The serving tags of a new version: what autolog recorded in the run, overridden by explicit options. */
+  private async servingTagsFor(opts: RegisterModelOptions): Promise<Record<string, string>> {
+    const spec: Partial<ServingSpec> = {};
+    const dir = (opts.artifactPath ?? 'model').replace(/\/+$/, '');
+    const path = dir === 'model' ? SERVING_ARTIFACT : `${dir}/serving.json`;
+    try {
+      const info = parseTrainingServingInfo(
+        (await this.tracking.readArtifact(opts.runId, path)).toString('utf8'),
+      );
+      spec.features = info.features;
+      spec.trainingMeans = info.trainingMeans;
+    } catch (e) {
+      if (!(e instanceof CellarError && e.code === 'NOT_FOUND')) throw e;
+    }
+    if (opts.features !== undefined) spec.features = normalizeBindings(opts.features);
+    if (opts.serving?.missing !== undefined) spec.missing = validateMissingPolicy(opts.serving.missing);
+    if (opts.serving?.transform !== undefined) spec.transform = opts.serving.transform;
+    else spec.transform = this.pipelineTransform();
+    return servingTags(spec);
+  }
+
+  /**
+   * Inside a pipeline step (the runner sets CELLAR_PIPELINE / CELLAR_PIPELINE_VERSION), the version's exported
+   * `serving:transform` module, as `<pipeline>/<version>`; else null.
+   */
+  private pipelineTransform(): string | null {
+    const name = process.env.CELLAR_PIPELINE;
+    const version = process.env.CELLAR_PIPELINE_VERSION;
+    if (!name || !version || !/^[a-z0-9][a-z0-9_-]{0,63}$/.test(name) || !/^\d+$/.test(version)) return null;
+    const file = join(this.root, 'pipelines', name, version, 'serving-transform.cjs');
+    return existsSync(file) ? `${name}/${version}` : null;
   }
 
   /**

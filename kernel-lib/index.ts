@@ -148,3 +148,4 @@ export {
 } from './data/index.js';
 export * as display from './display/index.js';
 export * as bridge from './bridge/index.js';
+export * from './serving/index.js';

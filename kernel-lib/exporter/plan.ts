@@ -8,7 +8,7 @@ import { CellarError } from '../errors.js';
 import { buildPrelude, CODEGEN_VERSION, compileSteps, generateStep } from './codegen.js';
 import { buildGraph } from './graph.js';
 import { contentHash, lockfileDigest } from './hash.js';
-import { readNotebook, type ParsedNotebook } from './notebook.js';
+import { readNotebook, type NotebookCell, type ParsedNotebook } from './notebook.js';
 import { validatePipelineName, validateRunSettings } from './options.js';
 import { readParameters } from './parameters.js';
 import { ProblemList } from './problems.js';
@@ -124,6 +124,8 @@ export function planWithNotebook(opts: PlanOptions): PlanWithNotebook {
       triggerRule: s.triggerRule ?? 'all_success',
     });
   });
+  const transform = servingTransform(tagged.transforms, problems);
+  if (transform) Object.assign(files, transform);
   problems.throwIfAny();
 
   const lockDigest = lockfileDigest(notebook.path === null ? process.cwd() : dirname(notebook.path));
@@ -166,8 +168,33 @@ export function planWithNotebook(opts: PlanOptions): PlanWithNotebook {
     catchup: spec.catchup,
     maxActiveRuns: spec.maxActiveRuns,
     lockfileDigest: lockDigest,
+    // Only present with a transform, so versions exported before transforms existed keep their hash.
+    ...(tagged.transforms.length > 0 ? { servingTransform: tagged.transforms.map((c) => c.source) } : {}),
   });
   return { plan: { name, hash: spec.hash, spec, files }, notebook };
+}
+
+/**
+ * The `serving:transform` cells as a CommonJS module exporting `transform(rows)` (`serving-transform.cjs`, with
+ * its TypeScript source): `cellar serve` runs it before the model. The cells must define `transform` and be
+ * self-contained (no imports: the module is loaded from the store, outside the notebook's folder).
+ */
+function servingTransform(cells: NotebookCell[], problems: ProblemList): Record<string, string> | null {
+  if (cells.length === 0) return null;
+  const source = `${cells.map((c) => c.source).join('\n\n')}\n\nmodule.exports = { transform };\n`;
+  const compiled = compileSteps([
+    { source: `declare const module: { exports: unknown };\n${source}`, fileName: 'serving-transform.ts' },
+  ])[0]!;
+  if ('error' in compiled || !/\b(function|const|let)\s+transform\b/.test(source)) {
+    problems.add(
+      cells[0]!.index,
+      'error' in compiled
+        ? `the serving:transform cell does not compile: ${compiled.error}`
+        : 'the serving:transform cell must define a function named transform(rows).',
+    );
+    return null;
+  }
+  return { 'serving-transform.ts': source, 'serving-transform.cjs': compiled.js };
 }
 
 /**

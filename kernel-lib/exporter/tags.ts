@@ -16,7 +16,7 @@ import { NAME_PATTERN, suggestName } from './names.js';
 export { NAME_PATTERN, suggestName };
 
 /** The kind of block a code cell belongs to. */
-export type BlockKind = 'imports' | 'functions' | 'parameters' | 'metrics' | 'step' | 'skip';
+export type BlockKind = 'imports' | 'functions' | 'parameters' | 'metrics' | 'step' | 'skip' | 'transform';
 
 /** A `prev:<name>` tag and the cell that carries it. */
 export interface PrevTag {
@@ -44,6 +44,8 @@ export interface TaggedNotebook {
   steps: StepBlock[];
   /** Cells left out with `skip` (and untagged cells below them). */
   skipped: NotebookCell[];
+  /** `serving:transform` cells: the request-time transform exported for `cellar serve` (not a step). */
+  transforms: NotebookCell[];
 }
 
 const BLOCK_TAGS: Record<string, BlockKind> = {
@@ -51,6 +53,7 @@ const BLOCK_TAGS: Record<string, BlockKind> = {
   functions: 'functions',
   'pipeline-parameters': 'parameters',
   'pipeline-metrics': 'metrics',
+  'serving:transform': 'transform',
 };
 
 const TRIGGER_RULES: readonly TriggerRule[] = ['all_success', 'all_done', 'one_failed'];
@@ -180,6 +183,7 @@ export function classifyCells(cells: NotebookCell[], problems: ProblemList): Tag
     metrics: [],
     steps: [],
     skipped: [],
+    transforms: [],
   };
   if (!cells.some((c) => c.type === 'code' && c.tags.some(isPipelineTag))) {
     problems.add(null, NO_PIPELINE_TAGS); // once, not once per untagged cell
@@ -237,6 +241,7 @@ export function classifyCells(cells: NotebookCell[], problems: ProblemList): Tag
     else if (block.kind === 'functions') out.functions.push(cell);
     else if (block.kind === 'parameters') out.parameters.push(cell);
     else if (block.kind === 'metrics') out.metrics.push(cell);
+    else if (block.kind === 'transform') out.transforms.push(cell);
     else out.skipped.push(cell);
   }
   if (out.steps.length === 0 && problems.empty) {

@@ -12,6 +12,7 @@ import { toRows as frameToRows, toDataFrame as anyToDataFrame } from '../data/fr
 import { writeCsv, writeParquet } from '../data/io.js';
 import type { SqliteDb } from '../store/sqlite.js';
 import { readEntityInput, type EntityInput, type EntitySource } from './entity-input.js';
+import { noteRetrievedFeatures } from './lineage.js';
 import { get, list } from './registry.js';
 import type { HistoricalJoinResult, OfflineStore, ValueColumn, ViewRequest } from './stores.js';
 import {
@@ -288,6 +289,7 @@ export class RetrievalJob {
     if (this.result === null) {
       const p = (async () => {
         const job = this.job();
+        noteRetrievedFeatures(job.features.map((f) => ({ column: f.column, ref: `${f.view}:${f.feature}` })));
         if (job.input.frame.nRows === 0) return emptyResult(job);
         return this.offline.historicalJoin({
           entity: job.input.frame,

@@ -159,6 +159,7 @@ export abstract class LinearEstimator implements Estimator {
         model: this.toJSON(),
         datasetFingerprint: this.datasetFingerprint,
         trainingMetrics: regressionMetrics(yv, pred),
+        featureMeans: columnMeans(m.featureNames, m.columns),
       };
     });
     recordFit({ className: this.className, model: event?.model ?? this.toJSON(), at: Date.now() });
@@ -211,4 +212,17 @@ export abstract class LinearEstimator implements Estimator {
       throw new CellarError('INVALID_STATE', `${this.className} is not fitted yet: call fit(X, y) first`);
     }
   }
+}
+
+/** The mean of each column (non-finite means are left out). */
+function columnMeans(names: readonly string[], columns: readonly Float64Array[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  names.forEach((name, j) => {
+    const col = columns[j]!;
+    let sum = 0;
+    for (let i = 0; i < col.length; i++) sum += col[i]!;
+    const mean = col.length > 0 ? sum / col.length : NaN;
+    if (Number.isFinite(mean)) out[name] = mean;
+  });
+  return out;
 }

@@ -23,6 +23,8 @@ export interface FitEvent {
   datasetFingerprint: string;
   /** Metrics of the model on its own training data. */
   trainingMetrics: { rmse: number; mae: number; r2: number };
+  /** Mean of each training column (what serving imputes for a missing feature). */
+  featureMeans?: Record<string, number>;
 }
 
 /** A function called with each FitEvent. */

@@ -6,6 +6,7 @@
 import { MIGRATION_3 } from './migrations/0003-pipelines.js';
 import { MIGRATION_4 } from './migrations/0004-scheduler.js';
 import { MIGRATION_5 } from './migrations/0005-run-search.js';
+import { MIGRATION_6 } from './migrations/0006-prediction-log.js';
 
 /** One schema migration: its number (1-based, contiguous) and the SQL that moves the store to it. */
 export interface Migration {
@@ -192,6 +193,7 @@ CREATE TABLE materializations (
   MIGRATION_3,
   MIGRATION_4,
   MIGRATION_5,
+  MIGRATION_6,
 ];
 
 /** The schema version this build of cellar writes. */

@@ -10,6 +10,8 @@ import { CellarError } from '../errors.js';
 import { addFitListener, lastFitRecord, type FitEvent } from '../ml/hooks.js';
 import { regressionMetrics } from '../ml/metrics.js';
 import type { ModelJSON } from '../ml/model-json.js';
+import { retrievedBindings } from '../features/lineage.js';
+import { SERVING_ARTIFACT, type FeatureBinding } from '../serving/spec.js';
 import { activeRun, type ActiveRun } from './run.js';
 import { setOwn, stringifyParam } from './validate.js';
 
@@ -69,7 +71,7 @@ function finiteOnly(metrics: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(metrics).filter(([, v]) => Number.isFinite(v)));
 }
 
-async function logFit(run: ActiveRun, e: FitEvent): Promise<void> {
+async function logFit(run: ActiveRun, e: FitEvent, features: FeatureBinding[]): Promise<void> {
   const params: Record<string, string> = {};
   for (const [k, v] of Object.entries(e.params)) setOwn(params, k, stringifyParam(k, v));
   const existing = (await run.info()).params;
@@ -95,6 +97,16 @@ async function logFit(run: ActiveRun, e: FitEvent): Promise<void> {
     await target.logArtifact({
       name: 'model/model.json',
       data: JSON.stringify(e.model, null, 2),
+      kind: 'model',
+    });
+    // What serving needs: the online feature of each input column (when it came from getHistoricalFeatures)
+    // and the training means that the `impute` policy fills in.
+    await target.logArtifact({
+      name: SERVING_ARTIFACT,
+      data: JSON.stringify({
+        features,
+        trainingMeans: e.featureMeans ?? {},
+      }),
       kind: 'model',
     });
   }
@@ -123,8 +135,9 @@ function onFit(e: FitEvent): void {
   const run = activeRun();
   if (!run || run.isEnded) return;
   lastFit.runId = run.id;
+  const features = retrievedBindings(e.featureNames);
   run
-    .enqueue(() => logFit(run, e))
+    .enqueue(() => logFit(run, e, features))
     .catch((err: unknown) => {
       if (config.warn)
         console.warn(

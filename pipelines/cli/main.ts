@@ -16,6 +16,7 @@ import { registerPipelineRunCommands } from './commands/pipelines-run.js';
 import { registerPipelineDefinitionCommands } from './commands/pipelines-defs.js';
 import { registerRunsCommands } from './commands/runs.js';
 import { registerSchedulerCommand } from './commands/scheduler.js';
+import { registerServeCommands } from './commands/serve.js';
 import { registerStepCommand } from './commands/step.js';
 import { registerStoreCommands } from './commands/store.js';
 import { EXIT, exitQuietlyOnClosedStdout, processIo, reportError, type Io } from './output.js';
@@ -70,6 +71,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerSchedulerCommand(program, ctx);
   registerStepCommand(program, ctx);
   registerStoreCommands(program, ctx);
+  registerServeCommands(program, ctx);
   return program;
 }
 
