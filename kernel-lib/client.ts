@@ -5,6 +5,7 @@
  */
 import { CellarError } from './errors.js';
 import { modelFromJSON, type LoadedModel } from './ml/model-json.js';
+import { recordReferenceStats } from './monitoring/registry-link.js';
 import type { ModelRegistryStore, ModelVersion, RegisteredModel } from './registry/types.js';
 import { parseModelUri } from './registry/uri.js';
 import type { StoreLocation } from './store/locate.js';
@@ -258,6 +259,7 @@ export class CellarStore {
       ...(opts.description === undefined ? {} : { description: opts.description }),
       ...(opts.tags === undefined ? {} : { tags: opts.tags }),
     });
+    await recordReferenceStats(this, mv, opts.artifactPath);
     if (opts.alias !== undefined) {
       await this.registry.setAlias(mv.name, opts.alias, mv.version);
       return this.registry.getModelVersion(mv.name, mv.version);

@@ -59,3 +59,4 @@ export * from './ml/index.js';
 export * from './data/index.js';
 export * as display from './display/index.js';
 export * as bridge from './bridge/index.js';
+export * from './monitoring/index.js';

@@ -160,6 +160,7 @@ export abstract class LinearEstimator implements Estimator {
           model: this.toJSON(),
           datasetFingerprint: this.datasetFingerprint,
           trainingMetrics: regressionMetrics(yv, pred),
+          training: { columns: m.columns, target: yv, prediction: pred },
         };
       });
     }

@@ -20,6 +20,8 @@ export interface FitEvent {
   datasetFingerprint: string;
   /** Metrics of the model on its own training data. */
   trainingMetrics: { rmse: number; mae: number; r2: number };
+  /** The training data as fitted (not to be modified): for reference statistics of the model (monitoring). */
+  training?: { columns: Float64Array[]; target: Float64Array; prediction: Float64Array };
 }
 
 /** A function called with each FitEvent. */

@@ -5,6 +5,7 @@
 
 import { MIGRATION_3 } from './migrations/0003-pipelines.js';
 import { MIGRATION_4 } from './migrations/0004-scheduler.js';
+import { MIGRATION_7 } from './migrations/0007-monitoring.js';
 
 /** One schema migration: its number (1-based, contiguous) and the SQL that moves the store to it. */
 export interface Migration {
@@ -190,6 +191,7 @@ CREATE TABLE materializations (
   },
   MIGRATION_3,
   MIGRATION_4,
+  MIGRATION_7,
 ];
 
 /** The schema version this build of cellar writes. */

@@ -10,7 +10,8 @@ import { CellarError } from '../errors.js';
 import { addFitListener, type FitEvent } from '../ml/hooks.js';
 import { regressionMetrics } from '../ml/metrics.js';
 import type { ModelJSON } from '../ml/model-json.js';
-import { activeRun, type ActiveRun } from './run.js';
+import { REFERENCE_STATS_FILE, referenceStats } from '../monitoring/reference.js';
+import { activeRun, type ActiveRun, type ArtifactInput } from './run.js';
 import { stringifyParam } from './validate.js';
 
 /** Autolog settings. */
@@ -91,6 +92,7 @@ async function logFit(run: ActiveRun, e: FitEvent): Promise<void> {
       data: JSON.stringify(e.model, null, 2),
       kind: 'model',
     });
+    if (e.training) await target.logArtifact(referenceStatsArtifact(e, e.training));
   }
   if (config.logDatasets) {
     await target.logInput({
@@ -103,6 +105,18 @@ async function logFit(run: ActiveRun, e: FitEvent): Promise<void> {
   }
   if (lastFit && lastFit.model === e.model) lastFit.runId = target.id;
   if (target !== run) await target.end('FINISHED');
+}
+
+/** The training data's reference statistics, logged next to the model (monitoring compares served data with them). */
+function referenceStatsArtifact(e: FitEvent, t: NonNullable<FitEvent['training']>): ArtifactInput {
+  const columns = Object.fromEntries(e.featureNames.map((n, i) => [n, t.columns[i]!]));
+  const stats = referenceStats({
+    columns,
+    target: t.target,
+    prediction: t.prediction,
+    datasetFingerprint: e.datasetFingerprint,
+  });
+  return { name: `model/${REFERENCE_STATS_FILE}`, data: JSON.stringify(stats), kind: 'json' };
 }
 
 function onFit(e: FitEvent): void {

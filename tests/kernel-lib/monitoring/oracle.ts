@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeTmp } from '../../helpers/tmp';
+import { makeTmp } from '../../helpers/tmp.js';
 
 /** Feeds `cases` as JSON to a Python script (reading `cases` from the file in sys.argv[1]) and parses its JSON stdout. */
 export function runPython<T>(script: string, cases: unknown): T {

@@ -2,11 +2,11 @@
  * Oracle tests: ksTest, psi and chiSquareTest against scipy 1.10 / numpy on random data generated here
  * (exact and asymptotic KS regimes, ties, unequal sizes, shifted distributions), to 1e-9.
  */
-import { chiSquareTest, ksTest, psi } from '../../../kernel-lib/monitoring/stats';
-import { kolmogn } from '../../../kernel-lib/monitoring/kolmogorov';
-import { mulberry32 } from '../../../kernel-lib/ml/random';
-import { cleanupTmp } from '../../helpers/tmp';
-import { runPython } from './oracle';
+import { chiSquareTest, ksTest, psi } from '../../../kernel-lib/monitoring/stats.js';
+import { kolmogn } from '../../../kernel-lib/monitoring/kolmogorov.js';
+import { mulberry32 } from '../../../kernel-lib/ml/random.js';
+import { cleanupTmp } from '../../helpers/tmp.js';
+import { runPython } from './oracle.js';
 
 afterAll(cleanupTmp);
 
