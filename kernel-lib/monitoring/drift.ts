@@ -39,6 +39,8 @@ export interface ColumnDrift {
   outOfRange: number | null;
   mean: number | null;
   referenceMean: number | null;
+  /** Counts per PSI bin (reference deciles, or categories) on each side. */
+  psiBins: { reference: number[]; current: number[] } | null;
   /** Bars for plots: bin labels or edges, and the share of each side per bin. */
   histogram: { edges?: number[]; categories?: string[]; reference: number[]; current: number[] };
   drifted: boolean;
@@ -71,7 +73,8 @@ export function numericDrift(
     if (v < ref.min || v > ref.max) out++;
   }
   const sorted = finite.subarray(0, k).sort();
-  const psi = k > 0 ? psiFromCounts(ref.psi.counts, binCounts(sorted, ref.psi.edges)) : null;
+  const current = Array.from(binCounts(sorted, ref.psi.edges));
+  const psi = k > 0 ? psiFromCounts(ref.psi.counts, current) : null;
   const ks = k > 0 && ref.sample.length > 0 ? ksTestSorted(Float64Array.from(ref.sample), sorted) : null;
   const refTotal = ref.count > 0 ? ref.count : 1;
   const nullRate = values.length > 0 ? (values.length - k) / values.length : 0;
@@ -85,6 +88,7 @@ export function numericDrift(
     psi,
     ks,
     chiSquare: null,
+    psiBins: { reference: ref.psi.counts, current },
     outOfRange: k > 0 ? out / k : null,
     mean: k > 0 ? sum / k : null,
     referenceMean: ref.mean,
@@ -130,6 +134,7 @@ export function categoricalDrift(
     psi: nonNull > 0 && refNonNull > 0 ? psiFromCounts(refCounts, curCounts) : null,
     ks: null,
     chiSquare: nonNull > 0 && refNonNull > 0 ? chiSquareTest(refCounts, curCounts) : null,
+    psiBins: { reference: refCounts, current: curCounts },
     outOfRange:
       nonNull > 0
         ? cats.reduce((s, c, i) => s + (ref.frequencies[c] ? 0 : curCounts[i]!), 0) / nonNull

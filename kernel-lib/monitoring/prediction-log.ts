@@ -86,12 +86,8 @@ export function logLayout(db: SqliteDb): LogLayout | null {
 
 const q = (c: string): string => `"${c.replace(/"/g, '""')}"`;
 
-/** The SQL that selects `cols` of the rows matching a query, oldest first. */
-export function selectSql(
-  layout: LogLayout,
-  cols: string[],
-  query: PredictionQuery,
-): { sql: string; params: unknown[] } {
+/** The WHERE clause (without the keyword) and its parameters for a query. */
+function whereOf(layout: LogLayout, query: PredictionQuery): { where: string; params: unknown[] } {
   const where = [`${q(layout.model)} = ?`];
   const params: unknown[] = [query.model];
   if (query.version !== undefined && layout.version) {
@@ -106,8 +102,18 @@ export function selectSql(
     where.push(`${q(layout.ts)} < ?`);
     params.push(query.until);
   }
+  return { where: where.join(' AND '), params };
+}
+
+/** The SQL that selects `cols` of the rows matching a query, oldest first. */
+export function selectSql(
+  layout: LogLayout,
+  cols: string[],
+  query: PredictionQuery,
+): { sql: string; params: unknown[] } {
+  const { where, params } = whereOf(layout, query);
   const select = cols.map((c) => (c === 'NULL' ? 'NULL' : q(c))).join(', ');
-  let sql = `SELECT ${select} FROM ${TABLE} WHERE ${where.join(' AND ')}`;
+  let sql = `SELECT ${select} FROM ${TABLE} WHERE ${where}`;
   if (query.limit !== undefined) {
     sql = `SELECT * FROM (${sql} ORDER BY ${q(layout.ts)} DESC LIMIT ${Math.max(0, Math.floor(query.limit))}) ORDER BY 1`;
   } else sql += ` ORDER BY ${q(layout.ts)}`;
@@ -203,7 +209,12 @@ export interface PredictionColumns {
   categorical: Record<string, Array<string | null>>;
 }
 
-/** Reads the named features of the matching predictions column-wise. */
+const PAGE = 65_536;
+
+/**
+ * Reads the named features of the matching predictions column-wise, oldest first. SQLite's `json_extract`
+ * pulls each feature out of the logged JSON, so no JSON is parsed and no row object is built in JavaScript.
+ */
 export function readPredictionColumns(
   db: SqliteDb,
   query: PredictionQuery,
@@ -211,59 +222,80 @@ export function readPredictionColumns(
   categoricalNames: string[],
 ): PredictionColumns {
   const layout = logLayout(db);
-  const empty = (): PredictionColumns => ({
+  const names = [...numericNames, ...categoricalNames];
+  const empty: PredictionColumns = {
     n: 0,
     ts: new Float64Array(0),
     prediction: new Float64Array(0),
     numeric: Object.fromEntries(numericNames.map((k) => [k, new Float64Array(0)])),
     categorical: Object.fromEntries(categoricalNames.map((k) => [k, []])),
-  });
-  if (!layout) return empty();
+  };
+  if (!layout) return empty;
   const featureCol = layout.features ?? layout.inputs;
-  const { sql, params } = selectSql(
-    layout,
-    [layout.ts, featureCol ?? 'NULL', layout.prediction ?? 'NULL'],
-    query,
-  );
-  const st = cachedStatement(db, sql).raw(true);
-  let cap = 1024;
-  let ts = new Float64Array(cap);
-  let pred = new Float64Array(cap);
-  let num = numericNames.map(() => new Float64Array(cap));
+  const path = (name: string): string => `'$."${name.replace(/'/g, "''").replace(/"/g, '\\"')}"'`;
+  const selects = [
+    q(layout.ts),
+    layout.prediction ? `json_extract(${q(layout.prediction)}, '$')` : 'NULL',
+    ...names.map((n) => (featureCol ? `json_extract(${q(featureCol)}, ${path(n)})` : 'NULL')),
+  ];
+  const { where, params } = whereOf(layout, query);
+  // Keyset pages on (ts, rowid): the (model, ts) index serves both the window and the order.
+  const tsCol = q(layout.ts);
+  const st = cachedStatement(
+    db,
+    `SELECT rowid, ${selects.join(', ')} FROM ${TABLE} WHERE ${where} AND ${tsCol} >= ? AND NOT (${tsCol} = ? AND rowid <= ?) ` +
+      `ORDER BY ${tsCol}, rowid LIMIT ${PAGE}`,
+  ).raw(true);
+  const tsParts: Float64Array[] = [];
+  const predParts: Float64Array[] = [];
+  const numParts: Float64Array[][] = numericNames.map(() => []);
   const cat = categoricalNames.map(() => [] as Array<string | null>);
+  let afterTs = -Infinity;
+  let afterRowid = -Infinity;
   let n = 0;
-  for (const r of st.iterate(...params) as Iterable<unknown[]>) {
-    if (n === cap) {
-      cap *= 2;
-      const grow = (a: Float64Array): Float64Array => {
-        const b = new Float64Array(cap);
-        b.set(a);
-        return b;
-      };
-      ts = grow(ts);
-      pred = grow(pred);
-      num = num.map(grow);
+  for (;;) {
+    const page = st.all(...params, afterTs, afterTs, afterRowid) as unknown[][];
+    if (page.length === 0) break;
+    const m = page.length;
+    const ts = new Float64Array(m);
+    const pred = new Float64Array(m);
+    const num = numericNames.map(() => new Float64Array(m));
+    for (let i = 0; i < m; i++) {
+      const r = page[i]!;
+      ts[i] = Number(r[1]);
+      const p = r[2];
+      pred[i] = typeof p === 'number' ? p : (predictionNumber(parseJson(p)) ?? Number.NaN);
+      for (let j = 0; j < numericNames.length; j++) {
+        const v = r[3 + j];
+        num[j]![i] = typeof v === 'number' ? v : Number.NaN;
+      }
+      for (let j = 0; j < categoricalNames.length; j++) {
+        const v = r[3 + numericNames.length + j];
+        cat[j]!.push(v === null || v === undefined ? null : String(v));
+      }
     }
-    ts[n] = Number(r[0]);
-    const p = r[2];
-    const pn = typeof p === 'number' ? p : predictionNumber(parseJson(p));
-    pred[n] = pn ?? Number.NaN;
-    const f = parseJson(r[1]) as Record<string, unknown> | null;
-    for (let j = 0; j < numericNames.length; j++) {
-      const v = f ? f[numericNames[j]!] : undefined;
-      num[j]![n] = typeof v === 'number' ? v : Number.NaN;
-    }
-    for (let j = 0; j < categoricalNames.length; j++) {
-      const v = f ? f[categoricalNames[j]!] : undefined;
-      cat[j]!.push(v === null || v === undefined ? null : String(v));
-    }
-    n++;
+    tsParts.push(ts);
+    predParts.push(pred);
+    num.forEach((a, j) => numParts[j]!.push(a));
+    n += m;
+    afterTs = Number(page[m - 1]![1]);
+    afterRowid = Number(page[m - 1]![0]);
+    if (m < PAGE) break;
   }
+  const concat = (parts: Float64Array[]): Float64Array => {
+    const out = new Float64Array(n);
+    let o = 0;
+    for (const part of parts) {
+      out.set(part, o);
+      o += part.length;
+    }
+    return out;
+  };
   return {
     n,
-    ts: ts.subarray(0, n),
-    prediction: pred.subarray(0, n),
-    numeric: Object.fromEntries(numericNames.map((k, j) => [k, num[j]!.subarray(0, n)])),
+    ts: concat(tsParts),
+    prediction: concat(predParts),
+    numeric: Object.fromEntries(numericNames.map((k, j) => [k, concat(numParts[j]!)])),
     categorical: Object.fromEntries(categoricalNames.map((k, j) => [k, cat[j]!])),
   };
 }

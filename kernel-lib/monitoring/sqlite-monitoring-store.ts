@@ -102,6 +102,12 @@ export class SqliteMonitoringStore implements MonitoringStore {
   async labelledPredictions(q: PredictionQuery): Promise<Array<{ prediction: number; label: number }>> {
     const layout = logLayout(this.db);
     if (!layout) return [];
+    // No label for this model yet: skip reading the log (the common case right after deployment).
+    const anyLabel = cachedStatement(
+      this.db,
+      'SELECT 1 FROM prediction_labels WHERE model IS NULL OR model = ? LIMIT 1',
+    ).get(q.model);
+    if (anyLabel === undefined) return [];
     const rows = readPredictionRows(this.db, q);
     const byRequest = new Map<string, number>();
     for (const r of cachedStatement(

@@ -128,7 +128,7 @@ test('a real Prometheus scraping drift, freshness and request metrics fires ever
   const freshness =
     'cellar_feature_view_age_seconds{view="driver_stats"} 90000\ncellar_feature_view_ttl_seconds{view="driver_stats"} 86400\n' +
     'cellar_feature_view_age_seconds{view="fresh_view"} 10\ncellar_feature_view_ttl_seconds{view="fresh_view"} 86400\n';
-  server = createServer((req, res) => {
+  server = createServer((_req, res) => {
     void registry.metrics().then((m) => {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
       res.end(m + drift + freshness);

@@ -99,7 +99,10 @@ test('cellar promote moves @champion only when the candidate wins on the same he
   expect(cellar(dir, 'demo', '--rows', '2000', '--seed', '1').code).toBe(0);
   expect(cellar(dir, 'demo', '--rows', '300', '--seed', '2').code).toBe(0); // v2, now @champion
   const holdout = join(dir, 'holdout.csv');
-  writeCsv(driverTrainingData({ rows: 1500, seed: 77 }), holdout);
+  writeCsv(
+    driverTrainingData({ rows: 1500, seed: 77 }) as unknown as Array<Record<string, unknown>>,
+    holdout,
+  );
 
   // which version is better on the hold-out? ask without moving anything
   const dry = cellar(dir, 'promote', 'driver', '--candidate', '1', '--on', holdout, '--dry-run', '--json');
