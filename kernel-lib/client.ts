@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CellarError } from './errors.js';
 import { modelFromJSON, type LoadedModel } from './ml/model-json.js';
+import { recordReferenceStats } from './monitoring/registry-link.js';
 import type { ModelRegistryStore, ModelVersion, RegisteredModel } from './registry/types.js';
 import { parseModelUri } from './registry/uri.js';
 import {
@@ -281,6 +282,7 @@ export class CellarStore {
       ...(opts.description === undefined ? {} : { description: opts.description }),
       ...(Object.keys(tags).length === 0 ? {} : { tags }),
     });
+    await recordReferenceStats(this, mv, opts.artifactPath);
     if (opts.alias !== undefined) {
       await this.registry.setAlias(mv.name, opts.alias, mv.version);
       return this.registry.getModelVersion(mv.name, mv.version);

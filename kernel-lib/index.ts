@@ -149,3 +149,4 @@ export {
 export * as display from './display/index.js';
 export * as bridge from './bridge/index.js';
 export * from './serving/index.js';
+export * from './monitoring/index.js';

@@ -195,7 +195,7 @@ function plotlySource(file: string): string {
 }
 
 /** Resolves an optional package from the working directory (the notebook's project) or the main script. */
-function resolveModule(name: string): string | null {
+export function resolveModule(name: string): string | null {
   const bases = [path.join(process.cwd(), 'cellar-resolve.js')];
   if (process.argv[1]) bases.push(path.resolve(process.argv[1]));
   for (const base of bases) {

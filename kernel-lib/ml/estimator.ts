@@ -160,6 +160,7 @@ export abstract class LinearEstimator implements Estimator {
         datasetFingerprint: this.datasetFingerprint,
         trainingMetrics: regressionMetrics(yv, pred),
         featureMeans: columnMeans(m.featureNames, m.columns),
+        training: { columns: m.columns, target: yv, prediction: pred },
       };
     });
     recordFit({ className: this.className, model: event?.model ?? this.toJSON(), at: Date.now() });

@@ -25,6 +25,8 @@ export interface FitEvent {
   trainingMetrics: { rmse: number; mae: number; r2: number };
   /** Mean of each training column (what serving imputes for a missing feature). */
   featureMeans?: Record<string, number>;
+  /** The training data as fitted (not to be modified): for reference statistics of the model (monitoring). */
+  training?: { columns: Float64Array[]; target: Float64Array; prediction: Float64Array };
 }
 
 /** A function called with each FitEvent. */

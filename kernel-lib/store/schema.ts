@@ -7,6 +7,7 @@ import { MIGRATION_3 } from './migrations/0003-pipelines.js';
 import { MIGRATION_4 } from './migrations/0004-scheduler.js';
 import { MIGRATION_5 } from './migrations/0005-run-search.js';
 import { MIGRATION_6 } from './migrations/0006-prediction-log.js';
+import { MIGRATION_7 } from './migrations/0007-monitoring.js';
 
 /** One schema migration: its number (1-based, contiguous) and the SQL that moves the store to it. */
 export interface Migration {
@@ -194,6 +195,7 @@ CREATE TABLE materializations (
   MIGRATION_4,
   MIGRATION_5,
   MIGRATION_6,
+  MIGRATION_7,
 ];
 
 /** The schema version this build of cellar writes. */

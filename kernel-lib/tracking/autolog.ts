@@ -11,8 +11,9 @@ import { addFitListener, lastFitRecord, type FitEvent } from '../ml/hooks.js';
 import { regressionMetrics } from '../ml/metrics.js';
 import type { ModelJSON } from '../ml/model-json.js';
 import { retrievedBindings } from '../features/lineage.js';
+import { REFERENCE_STATS_FILE, referenceStats } from '../monitoring/reference.js';
 import { SERVING_ARTIFACT, type FeatureBinding } from '../serving/spec.js';
-import { activeRun, type ActiveRun } from './run.js';
+import { activeRun, type ActiveRun, type ArtifactInput } from './run.js';
 import { setOwn, stringifyParam } from './validate.js';
 
 /** Autolog settings. */
@@ -109,6 +110,7 @@ async function logFit(run: ActiveRun, e: FitEvent, features: FeatureBinding[]): 
       }),
       kind: 'model',
     });
+    if (e.training) await target.logArtifact(referenceStatsArtifact(e, e.training));
   }
   if (config.logDatasets) {
     await target.logInput({
@@ -128,6 +130,18 @@ function wantsFit(): boolean {
   if (config.disable) return false;
   const run = activeRun();
   return run !== null && !run.isEnded;
+}
+
+/** The training data's reference statistics, logged next to the model (monitoring compares served data with them). */
+function referenceStatsArtifact(e: FitEvent, t: NonNullable<FitEvent['training']>): ArtifactInput {
+  const columns = Object.fromEntries(e.featureNames.map((n, i) => [n, t.columns[i]!]));
+  const stats = referenceStats({
+    columns,
+    target: t.target,
+    prediction: t.prediction,
+    datasetFingerprint: e.datasetFingerprint,
+  });
+  return { name: `model/${REFERENCE_STATS_FILE}`, data: JSON.stringify(stats), kind: 'json' };
 }
 
 function onFit(e: FitEvent): void {

@@ -12,6 +12,8 @@ import { registerExportCommand } from './commands/export.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerJupyterCommands } from './commands/jupyter.js';
 import { registerModelsCommands } from './commands/models.js';
+import { registerMonitorCommands } from './commands/monitor.js';
+import { registerCiCommands, registerPromoteCommand } from './commands/promote.js';
 import { registerPipelineRunCommands } from './commands/pipelines-run.js';
 import { registerPipelineDefinitionCommands } from './commands/pipelines-defs.js';
 import { registerRunsCommands } from './commands/runs.js';
@@ -39,6 +41,8 @@ Exit codes:
   3  not found (unknown run, experiment, model, version or alias)
   4  conflict (already exists, write-once param, invalid state)
   5  store unavailable (locked too long, corrupt, read-only, disk full)
+  6  cellar promote: the candidate did not beat the champion (nothing moved)
+  7  cellar monitor --fail-on-drift: a feature or the predictions drifted
 
 The store is --store DIR, else CELLAR_URI, else the nearest .cellar/ above the working directory.`;
 
@@ -72,6 +76,9 @@ export function buildProgram(ctx: CliContext): Command {
   registerStepCommand(program, ctx);
   registerStoreCommands(program, ctx);
   registerServeCommands(program, ctx);
+  registerMonitorCommands(program, ctx);
+  registerPromoteCommand(program, ctx);
+  registerCiCommands(program, ctx);
   return program;
 }
 

@@ -13,6 +13,7 @@ import { CellarError } from '../../../kernel-lib/errors.js';
 import { readCsv, readParquet } from '../../../kernel-lib/data/io.js';
 import { featureStore } from '../../../kernel-lib/features/feature-store.js';
 import { list, type DefinitionKind, type Plan } from '../../../kernel-lib/features/registry.js';
+import { featureFreshness, type ViewFreshness } from '../../../kernel-lib/monitoring/freshness.js';
 import type { CliContext } from '../main.js';
 import { iso, printFields, printJson, printTable } from '../output.js';
 
@@ -265,20 +266,28 @@ export function registerFeaturesCommands(program: Command, ctx: CliContext): Com
     .option('--kind <kind>', 'only this kind: entity, view or service')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean; kind?: string }) => {
-      const defs = list(featureStore(ctx.storeDir()).db, kindOption(opts.kind));
+      const db = featureStore(ctx.storeDir()).db;
+      const defs = list(db, kindOption(opts.kind));
+      const fresh = new Map(featureFreshness(db).map((f) => [f.view, f]));
       if (opts.json) {
-        printJson(ctx.io, defs);
+        printJson(
+          ctx.io,
+          defs.map((d) =>
+            fresh.has(d.name) && d.kind === 'featureView' ? { ...d, freshness: fresh.get(d.name) } : d,
+          ),
+        );
         return;
       }
       printTable(
         ctx.io,
-        ['KIND', 'NAME', 'VERSION', 'CREATED', 'DETAILS'],
+        ['KIND', 'NAME', 'VERSION', 'CREATED', 'DETAILS', 'FRESHNESS'],
         defs.map((d) => [
           d.kind,
           d.name,
           d.version,
           iso(d.createdAt),
           summary(d.spec as unknown as Record<string, unknown>),
+          d.kind === 'featureView' ? freshnessText(fresh.get(d.name)) : '',
         ]),
       );
     });
@@ -387,4 +396,19 @@ export function registerFeaturesCommands(program: Command, ctx: CliContext): Com
       },
     );
   return features;
+}
+
+/** "newest value 42s old" (and "STALE" past the TTL), or "not materialized". */
+function freshnessText(f: ViewFreshness | undefined): string {
+  if (!f || f.ageSeconds === null) return 'not materialized';
+  const age = f.ageSeconds;
+  const text =
+    age < 120
+      ? `${Math.round(age)}s`
+      : age < 7200
+        ? `${Math.round(age / 60)}m`
+        : age < 172800
+          ? `${Math.round(age / 3600)}h`
+          : `${Math.round(age / 86400)}d`;
+  return `newest ${text} old${f.stale ? ' STALE (past TTL)' : ''}`;
 }
