@@ -18,10 +18,9 @@ const ALIASES = new Set(['@hourly', '@daily', '@weekly', '@monthly', '@yearly', 
 
 function parse(expr: string, at: number): CronExpression {
   // cron-parser (with luxon) loads on first use: `cellar --help` and `cellar runs list` never need it.
-  const { CronExpressionParser: parser } = requireDependency<{ CronExpressionParser: typeof CronExpressionParser }>(
-    'cron-parser',
-    'Cron schedules',
-  );
+  const { CronExpressionParser: parser } = requireDependency<{
+    CronExpressionParser: typeof CronExpressionParser;
+  }>('cron-parser', 'Cron schedules');
   return parser.parse(expr, { tz: 'UTC', currentDate: new Date(at) });
 }
 
