@@ -11,10 +11,16 @@ import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CellarError } from '../../../kernel-lib/errors.js';
 import { readCsv, readParquet } from '../../../kernel-lib/data/io.js';
-import { featureStore } from '../../../kernel-lib/features/feature-store.js';
+import type { FeatureStore } from '../../../kernel-lib/features/feature-store.js';
 import { list, type DefinitionKind, type Plan } from '../../../kernel-lib/features/registry.js';
 import type { CliContext } from '../main.js';
 import { iso, printFields, printJson, printTable } from '../output.js';
+
+/** The feature store of `--store`, loaded when a command runs (so `cellar --help` does not load it). */
+async function openFeatureStore(ctx: CliContext): Promise<FeatureStore> {
+  const { featureStore } = await import('../../../kernel-lib/features/feature-store.js');
+  return featureStore(ctx.storeDir());
+}
 
 const KINDS = new Set(['entity', 'featureView', 'featureService']);
 const MODULE_EXTS = new Set(['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs']);
@@ -238,7 +244,7 @@ export function registerFeaturesCommands(program: Command, ctx: CliContext): Com
     .option('--json', 'print JSON')
     .action(async (file: string, opts: { json?: boolean }) => {
       const defs = await loadDefinitions(file);
-      const plan = await featureStore(ctx.storeDir()).plan(defs);
+      const plan = await (await openFeatureStore(ctx)).plan(defs);
       if (opts.json) printJson(ctx.io, plan);
       else printPlan(ctx, plan, false);
     });
@@ -251,10 +257,9 @@ export function registerFeaturesCommands(program: Command, ctx: CliContext): Com
     .option('--json', 'print JSON')
     .action(async (file: string, opts: { json?: boolean; skipSourceCheck?: boolean }) => {
       const defs = await loadDefinitions(file);
-      const plan = await featureStore(ctx.storeDir()).apply(
-        defs,
-        opts.skipSourceCheck ? { validateSources: false } : {},
-      );
+      const plan = await (
+        await openFeatureStore(ctx)
+      ).apply(defs, opts.skipSourceCheck ? { validateSources: false } : {});
       if (opts.json) printJson(ctx.io, plan);
       else printPlan(ctx, plan, true);
     });
@@ -265,7 +270,7 @@ export function registerFeaturesCommands(program: Command, ctx: CliContext): Com
     .option('--kind <kind>', 'only this kind: entity, view or service')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean; kind?: string }) => {
-      const defs = list(featureStore(ctx.storeDir()).db, kindOption(opts.kind));
+      const defs = list((await openFeatureStore(ctx)).db, kindOption(opts.kind));
       if (opts.json) {
         printJson(ctx.io, defs);
         return;
@@ -290,7 +295,7 @@ export function registerFeaturesCommands(program: Command, ctx: CliContext): Com
     .option('--kind <kind>', 'entity, view or service (when several kinds share the name)')
     .option('--json', 'print JSON')
     .action(async (name: string, opts: { json?: boolean; kind?: string }) => {
-      const d = await featureStore(ctx.storeDir()).describe(name, kindOption(opts.kind));
+      const d = await (await openFeatureStore(ctx)).describe(name, kindOption(opts.kind));
       if (opts.json) {
         printJson(ctx.io, d);
         return;
@@ -363,7 +368,7 @@ export function registerFeaturesCommands(program: Command, ctx: CliContext): Com
           ?.split(',')
           .map((s) => s.trim())
           .filter((s) => s !== '');
-        const store = featureStore(ctx.storeDir());
+        const store = await openFeatureStore(ctx);
         const job = store.getHistoricalFeatures({
           entityDf,
           features: refs ?? opts.service!,
