@@ -5,7 +5,6 @@
  */
 import type { Command } from 'commander';
 import { CellarError } from '../../../kernel-lib/errors.js';
-import { writeDemoData } from '../../../kernel-lib/features/demo-data.js';
 import type { CliContext } from '../main.js';
 import { printFields, printJson } from '../output.js';
 
@@ -49,6 +48,7 @@ export function registerDemoDataCommand(program: Command, ctx: CliContext): void
         csv?: boolean;
         json?: boolean;
       }) => {
+        const { writeDemoData } = await import('../../../kernel-lib/features/demo-data.js');
         const files = writeDemoData(opts.out, {
           drivers: intOption('drivers', opts.drivers)!,
           days: intOption('days', opts.days)!,

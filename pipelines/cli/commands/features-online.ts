@@ -4,9 +4,15 @@
  */
 import type { Command } from 'commander';
 import { CellarError } from '../../../kernel-lib/errors.js';
-import { featureStore } from '../../../kernel-lib/features/feature-store.js';
+import type { FeatureStore } from '../../../kernel-lib/features/feature-store.js';
 import type { CliContext } from '../main.js';
 import { printJson, printTable } from '../output.js';
+
+/** The feature store of `--store`, loaded when a command runs (so `cellar --help` does not load it). */
+async function openFeatureStore(ctx: CliContext): Promise<FeatureStore> {
+  const { featureStore } = await import('../../../kernel-lib/features/feature-store.js');
+  return featureStore(ctx.storeDir());
+}
 
 function viewsOption(views: string | undefined): { views?: string[] } {
   return views === undefined
@@ -41,7 +47,7 @@ export function registerFeatureOnlineCommands(features: Command, ctx: CliContext
     .option('--views <names>', 'comma-separated feature views (default: every online view)')
     .option('--json', 'print JSON')
     .action(async (opts: { start: string; end?: string; views?: string; json?: boolean }) => {
-      const store = featureStore(ctx.storeDir());
+      const store = await openFeatureStore(ctx);
       const end = opts.end ?? new Date();
       const res = await store.materialize({ start: opts.start, end, ...viewsOption(opts.views) });
       if (opts.json) printJson(ctx.io, res);
@@ -60,7 +66,7 @@ export function registerFeatureOnlineCommands(features: Command, ctx: CliContext
     .option('--views <names>', 'comma-separated feature views (default: every online view)')
     .option('--json', 'print JSON')
     .action(async (opts: { end?: string; views?: string; json?: boolean }) => {
-      const store = featureStore(ctx.storeDir());
+      const store = await openFeatureStore(ctx);
       const res = await store.materializeIncremental({
         end: opts.end ?? new Date(),
         ...viewsOption(opts.views),
@@ -81,7 +87,7 @@ export function registerFeatureOnlineCommands(features: Command, ctx: CliContext
     .requiredOption('--entity <key=value...>', 'join key values, e.g. driver_id=1001')
     .option('--json', 'print JSON')
     .action(async (opts: { features: string; entity: string[]; json?: boolean }) => {
-      const store = featureStore(ctx.storeDir());
+      const store = await openFeatureStore(ctx);
       const refs = opts.features.includes(':')
         ? opts.features.split(',').map((f) => f.trim())
         : opts.features;

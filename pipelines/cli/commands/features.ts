@@ -11,11 +11,17 @@ import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CellarError } from '../../../kernel-lib/errors.js';
 import { readCsv, readParquet } from '../../../kernel-lib/data/io.js';
-import { featureStore } from '../../../kernel-lib/features/feature-store.js';
+import type { FeatureStore } from '../../../kernel-lib/features/feature-store.js';
 import { list, type DefinitionKind, type Plan } from '../../../kernel-lib/features/registry.js';
 import { featureFreshness, type ViewFreshness } from '../../../kernel-lib/monitoring/freshness.js';
 import type { CliContext } from '../main.js';
 import { iso, printFields, printJson, printTable } from '../output.js';
+
+/** The feature store of `--store`, loaded when a command runs (so `cellar --help` does not load it). */
+async function openFeatureStore(ctx: CliContext): Promise<FeatureStore> {
+  const { featureStore } = await import('../../../kernel-lib/features/feature-store.js');
+  return featureStore(ctx.storeDir());
+}
 
 const KINDS = new Set(['entity', 'featureView', 'featureService']);
 const MODULE_EXTS = new Set(['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs']);
@@ -239,7 +245,7 @@ export function registerFeaturesCommands(program: Command, ctx: CliContext): Com
     .option('--json', 'print JSON')
     .action(async (file: string, opts: { json?: boolean }) => {
       const defs = await loadDefinitions(file);
-      const plan = await featureStore(ctx.storeDir()).plan(defs);
+      const plan = await (await openFeatureStore(ctx)).plan(defs);
       if (opts.json) printJson(ctx.io, plan);
       else printPlan(ctx, plan, false);
     });
@@ -252,10 +258,9 @@ export function registerFeaturesCommands(program: Command, ctx: CliContext): Com
     .option('--json', 'print JSON')
     .action(async (file: string, opts: { json?: boolean; skipSourceCheck?: boolean }) => {
       const defs = await loadDefinitions(file);
-      const plan = await featureStore(ctx.storeDir()).apply(
-        defs,
-        opts.skipSourceCheck ? { validateSources: false } : {},
-      );
+      const plan = await (
+        await openFeatureStore(ctx)
+      ).apply(defs, opts.skipSourceCheck ? { validateSources: false } : {});
       if (opts.json) printJson(ctx.io, plan);
       else printPlan(ctx, plan, true);
     });
@@ -266,7 +271,7 @@ export function registerFeaturesCommands(program: Command, ctx: CliContext): Com
     .option('--kind <kind>', 'only this kind: entity, view or service')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean; kind?: string }) => {
-      const db = featureStore(ctx.storeDir()).db;
+      const db = (await openFeatureStore(ctx)).db;
       const defs = list(db, kindOption(opts.kind));
       const fresh = new Map(featureFreshness(db).map((f) => [f.view, f]));
       if (opts.json) {
@@ -299,7 +304,7 @@ export function registerFeaturesCommands(program: Command, ctx: CliContext): Com
     .option('--kind <kind>', 'entity, view or service (when several kinds share the name)')
     .option('--json', 'print JSON')
     .action(async (name: string, opts: { json?: boolean; kind?: string }) => {
-      const d = await featureStore(ctx.storeDir()).describe(name, kindOption(opts.kind));
+      const d = await (await openFeatureStore(ctx)).describe(name, kindOption(opts.kind));
       if (opts.json) {
         printJson(ctx.io, d);
         return;
@@ -372,7 +377,7 @@ export function registerFeaturesCommands(program: Command, ctx: CliContext): Com
           ?.split(',')
           .map((s) => s.trim())
           .filter((s) => s !== '');
-        const store = featureStore(ctx.storeDir());
+        const store = await openFeatureStore(ctx);
         const job = store.getHistoricalFeatures({
           entityDf,
           features: refs ?? opts.service!,

@@ -54,7 +54,7 @@ test('notebook on tslab == exported pipeline run by the scheduler', async () => 
   const exported = cellar(store, 'export', join(work, 'driver-training.ipynb'), '--name', 'driver-training');
   expect(exported.stderr).toBe('');
   expect(exported.json).toMatchObject({ name: 'driver-training', version: 1 });
-  const run = cellar(store, 'pipelines', 'run', 'driver-training');
+  const run = cellar(store, 'pipelines', 'run', 'driver-training', '--quiet'); // no progress lines: stderr must stay empty
   expect(run.stderr).toBe('');
   expect(run.status).toBe(0);
   expect((run.json.run as { state: string }).state).toBe('success');
