@@ -4,6 +4,8 @@
  * the stored versions back. The stored form is described in `spec.ts`; the runner and scheduler
  * (pipelines/) execute it.
  */
+// Loads the TypeScript compiler with a V8 code cache before any module below imports it.
+import './typescript-cache.js';
 import { planWithNotebook, type PlanOptions } from './plan.js';
 import type { PipelineSpec } from './spec.js';
 import { resolveBackend, storePlan, type StoreRef } from './store.js';
