@@ -175,8 +175,11 @@ function hasPendingWal(file: string): boolean {
   }
 }
 
-/** True when the store folder already holds data besides its database (blobs, pipelines, backups). */
-function holdsData(root: string): boolean {
+/**
+ * True when the store folder already holds a store's data: artifact blobs or backups, and with `loose` also
+ * exported pipelines or logs (files that tools may place before the database exists are left out otherwise).
+ */
+function holdsData(root: string, loose = false): boolean {
   const nonEmpty = (dir: string): boolean => {
     try {
       return readdirSync(dir).length > 0;
@@ -186,9 +189,8 @@ function holdsData(root: string): boolean {
   };
   return (
     nonEmpty(join(root, 'artifacts', 'sha256')) ||
-    nonEmpty(join(root, 'pipelines')) ||
-    nonEmpty(join(root, 'logs')) ||
-    listBackups(root).length > 0
+    listBackups(root).length > 0 ||
+    (loose && (nonEmpty(join(root, 'pipelines')) || nonEmpty(join(root, 'logs'))))
   );
 }
 
@@ -208,7 +210,7 @@ export function checkDatabaseFile(root: string, file: string): void {
     if (holdsData(root)) {
       throw new CellarError(
         'STORE_CORRUPT',
-        `${file} is missing, but ${root} holds a store's data (artifacts, pipelines or backups); cellar will not ` +
+        `${file} is missing, but ${root} holds a store's data (artifacts or backups); cellar will not ` +
           `start a new empty database beside them. ${restoreAdvice(root)}`,
         { store: root },
       );
@@ -226,7 +228,7 @@ export function checkDatabaseFile(root: string, file: string): void {
       store: root,
     });
   if (st.size === 0) {
-    if (!holdsData(root)) return; // a store being created right now (SQLite writes the header on first use)
+    if (!holdsData(root, true)) return; // a store being created right now (SQLite writes the header on first use)
     throw damaged('is empty (0 bytes) although the store holds data');
   }
   const head = Buffer.alloc(100);
