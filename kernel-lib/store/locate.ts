@@ -1,8 +1,8 @@
 /**
  * store/locate — decides where the embedded store lives. Like git, cellar walks up from the working
  * directory to the nearest `.cellar/`; `CELLAR_URI` (like MLflow's tracking URI) or an explicit directory
- * overrides the search. Only the embedded (SQLite) kind exists so far; other URI schemes are rejected
- * with a message that says so.
+ * overrides the search. `http(s):` URIs name a remote `cellar up` (the REST backend, chosen in
+ * kernel-lib/backends.ts); other schemes are rejected with a message that says so.
  */
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -15,9 +15,9 @@ export const DB_FILE_NAME = 'cellar.db';
 
 /** Where a store lives, once resolved. */
 export interface StoreLocation {
-  /** The kind of backend; only `sqlite` (embedded) for now. */
-  kind: 'sqlite';
-  /** Absolute path of the store directory (holding cellar.db, artifacts/, logs/, pipelines/). */
+  /** The kind of backend: `sqlite` (embedded) or `rest` (a remote `cellar up`). */
+  kind: 'sqlite' | 'rest';
+  /** Absolute path of the store directory (holding cellar.db, …), or the server's URL for `rest`. */
   root: string;
   /** How it was found, for messages: `argument`, `CELLAR_URI`, `search` or `created`. */
   source: 'argument' | 'CELLAR_URI' | 'search' | 'created';
@@ -58,7 +58,13 @@ export function parseStoreUri(uri: string): string {
     if (path.endsWith('.db')) return dirname(resolve(path));
     return storeDirFor(path);
   }
-  if (['http', 'https', 'postgres', 'postgresql'].includes(scheme)) {
+  if (scheme === 'http' || scheme === 'https') {
+    throw new CellarError(
+      'UNSUPPORTED',
+      `CELLAR_URI "${uri}" names a cellar server, not a directory; open it with openStore("${uri}").`,
+    );
+  }
+  if (['postgres', 'postgresql'].includes(scheme)) {
     throw new CellarError(
       'UNSUPPORTED',
       `CELLAR_URI "${uri}" uses the ${scheme}: backend, which this version of cellar does not provide yet. ` +
@@ -71,17 +77,28 @@ export function parseStoreUri(uri: string): string {
   );
 }
 
+/** True when `uri` names a remote `cellar up` server (`http:` or `https:`). */
+export function isServerUri(uri: string): boolean {
+  return /^https?:\/\//i.test(uri.trim());
+}
+
 /**
  * Finds the store for `dir` (explicit), else `CELLAR_URI`, else the nearest `.cellar/` above the working
- * directory, else `<cwd>/.cellar` (to be created).
+ * directory, else `<cwd>/.cellar` (to be created). An `http(s):` URI locates a remote `cellar up` (`rest`).
  */
+
 export function locateStore(
   dir?: string,
   env: NodeJS.ProcessEnv = process.env,
   cwd = process.cwd(),
 ): StoreLocation {
-  if (dir !== undefined && dir !== '') return { kind: 'sqlite', root: storeDirFor(dir), source: 'argument' };
+  if (dir !== undefined && dir !== '') {
+    if (isServerUri(dir)) return { kind: 'rest', root: dir.trim().replace(/\/+$/, ''), source: 'argument' };
+    return { kind: 'sqlite', root: storeDirFor(dir), source: 'argument' };
+  }
   const uri = env.CELLAR_URI;
+  if (uri !== undefined && isServerUri(uri))
+    return { kind: 'rest', root: uri.trim().replace(/\/+$/, ''), source: 'CELLAR_URI' };
   if (uri !== undefined && uri !== '')
     return { kind: 'sqlite', root: parseStoreUri(uri), source: 'CELLAR_URI' };
   let current = resolve(cwd);

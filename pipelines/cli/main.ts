@@ -17,6 +17,7 @@ import { registerPipelineDefinitionCommands } from './commands/pipelines-defs.js
 import { registerRunsCommands } from './commands/runs.js';
 import { registerSchedulerCommand } from './commands/scheduler.js';
 import { registerStepCommand } from './commands/step.js';
+import { registerUpCommand } from './commands/up.js';
 import { EXIT, processIo, reportError, type Io } from './output.js';
 
 /** State shared by the commands of one invocation. */
@@ -66,6 +67,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerPipelineRunCommands(pipelines, ctx);
   registerSchedulerCommand(program, ctx);
   registerStepCommand(program, ctx);
+  registerUpCommand(program, ctx);
   return program;
 }
 
