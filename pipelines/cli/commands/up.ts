@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { CellarError } from '../../../kernel-lib/errors.js';
 import { locateStore } from '../../../kernel-lib/store/locate.js';
 import type { CliContext } from '../main.js';
+import { positiveInt } from './pipelines-run.js';
 
 function port(text: string): number {
   const n = Number(text);
@@ -28,6 +29,7 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
     .option('--allow-host <host>', 'also accept this Host header (repeatable)', collect, [])
     .option('--allow-origin <origin>', 'allow this origin cross-origin (CORS; repeatable)', collect, [])
     .option('--no-scheduler', 'do not run the scheduler in this process')
+    .option('--poll <ms>', 'pause between scheduling passes', '1000')
     .option('--quiet', 'print only the URL')
     .action(
       async (opts: {
@@ -37,6 +39,7 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
         allowHost: string[];
         allowOrigin: string[];
         scheduler: boolean;
+        poll: string;
         quiet?: boolean;
       }) => {
         const location = locateStore(ctx.storeDir());
@@ -59,6 +62,7 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
           allowHosts: opts.allowHost,
           allowOrigins: opts.allowOrigin,
           scheduler: opts.scheduler,
+          pollIntervalMs: positiveInt(opts.poll, '--poll'),
           log,
         });
         if (!opts.quiet) ctx.io.out(`cellar up: store ${location.root}\n`);
