@@ -4,7 +4,12 @@
  * embedded store code, so behaviour (validation, error codes) is the embedded store's.
  */
 import { readFile } from 'node:fs/promises';
-import type { CreateModelVersionOptions, ModelRegistryStore, ModelVersion, RegisteredModel } from '../registry/types.js';
+import type {
+  CreateModelVersionOptions,
+  ModelRegistryStore,
+  ModelVersion,
+  RegisteredModel,
+} from '../registry/types.js';
 import type {
   ArtifactInfo,
   CreateRunOptions,
@@ -18,6 +23,7 @@ import type {
   SearchRunsQuery,
   TrackingStore,
 } from '../tracking/types.js';
+import { validateArtifactPath } from '../store/artifacts.js';
 import type { RestClient } from './http-client.js';
 
 /** Tracking over HTTP. */
@@ -102,16 +108,23 @@ export class RestTrackingStore implements TrackingStore {
     data: Uint8Array | string,
     kind?: string,
   ): Promise<ArtifactInfo> {
+    // Checked here too: a URL would normalise `..` away before the server could refuse it.
+    const checked = validateArtifactPath(path);
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     const res = await this.http.callBytes(
       'logArtifact',
-      { params: { runId, '*': path }, query: kind === undefined ? {} : { kind } },
+      { params: { runId, '*': checked }, query: kind === undefined ? {} : { kind } },
       bytes,
     );
     return (JSON.parse(res.toString('utf8')) as { artifact: ArtifactInfo }).artifact;
   }
   /** {@inheritDoc TrackingStore.logArtifactFile} */
-  async logArtifactFile(runId: string, path: string, localFile: string, kind?: string): Promise<ArtifactInfo> {
+  async logArtifactFile(
+    runId: string,
+    path: string,
+    localFile: string,
+    kind?: string,
+  ): Promise<ArtifactInfo> {
     return this.logArtifactBytes(runId, path, await readFile(localFile), kind);
   }
   /** {@inheritDoc TrackingStore.listArtifacts} */
@@ -121,7 +134,7 @@ export class RestTrackingStore implements TrackingStore {
   }
   /** {@inheritDoc TrackingStore.readArtifact} */
   async readArtifact(runId: string, path: string): Promise<Buffer> {
-    return this.http.callBytes('readArtifact', { params: { runId, '*': path } });
+    return this.http.callBytes('readArtifact', { params: { runId, '*': validateArtifactPath(path) } });
   }
   /** {@inheritDoc TrackingStore.logInput} */
   async logInput(runId: string, input: RunInput): Promise<void> {
@@ -183,7 +196,11 @@ export class RestRegistryStore implements ModelRegistryStore {
     return (await this.http.call('listModelVersions', { params: { name }, query: opts })).versions;
   }
   /** {@inheritDoc ModelRegistryStore.updateModelVersion} */
-  async updateModelVersion(name: string, version: number, opts: { description: string }): Promise<ModelVersion> {
+  async updateModelVersion(
+    name: string,
+    version: number,
+    opts: { description: string },
+  ): Promise<ModelVersion> {
     return (await this.http.call('updateModelVersion', { params: { name, version }, body: opts })).version;
   }
   /** {@inheritDoc ModelRegistryStore.deleteModelVersion} */

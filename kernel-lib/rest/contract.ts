@@ -511,7 +511,10 @@ export const ROUTES = {
     tag: 'features',
     body: z.object({
       features: z.array(z.string()).min(1),
-      entityRows: z.array(z.record(z.string(), z.union([z.string(), z.number()]))).min(1).max(1000),
+      entityRows: z
+        .array(z.record(z.string(), z.union([z.string(), z.number()])))
+        .min(1)
+        .max(1000),
     }),
     response: z.record(z.string(), z.unknown()),
   }),

@@ -4,6 +4,7 @@
  * into the `CellarError` the server threw. No HTTP server code lives in kernel-lib.
  */
 import { CellarError } from '../errors.js';
+import { jsonBody } from './schemas.js';
 import { buildPath, ROUTES, type RouteInput, type RouteName, type RouteOutput } from './contract.js';
 
 /** Options of {@link RestClient}. */
@@ -64,7 +65,7 @@ export class RestClient {
       body = raw;
     } else if (input.body !== undefined) {
       headers['content-type'] = 'application/json';
-      body = JSON.stringify(input.body);
+      body = jsonBody(input.body);
     }
     let res: Response;
     try {

@@ -76,7 +76,9 @@ test('a Host header outside the allow list is refused (DNS rebinding)', async ()
   expect(res.status).toBe(403);
   expect(JSON.parse(res.text).error_code).toBe('PERMISSION_DENIED');
   const local = new URL(up.url);
-  expect((await raw('GET', '/api/experiments', { ...bearer(), host: `localhost:${local.port}` })).status).toBe(200);
+  expect(
+    (await raw('GET', '/api/experiments', { ...bearer(), host: `localhost:${local.port}` })).status,
+  ).toBe(200);
 });
 
 test('opening the printed URL sets an HttpOnly SameSite cookie; state changes need the CSRF header', async () => {
@@ -99,7 +101,12 @@ test('opening the printed URL sets an HttpOnly SameSite cookie; state changes ne
     body,
   );
   expect(wrongOrigin.status).toBe(403);
-  const ok = await raw('POST', '/api/experiments', { cookie, ...json, 'x-cellar-csrf': csrf, origin: up.url }, body);
+  const ok = await raw(
+    'POST',
+    '/api/experiments',
+    { cookie, ...json, 'x-cellar-csrf': csrf, origin: up.url },
+    body,
+  );
   expect(ok.status).toBe(200);
   expect(JSON.parse(ok.text).experiment.name).toBe('from-cookie');
   expect((await raw('GET', '/?token=wrong')).status).toBe(401);

@@ -23,20 +23,31 @@ export interface UpProcess {
 }
 
 /** Starts `cellar up --port 0` on the store `dir`. */
-export async function startUp(dir: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<UpProcess> {
+export async function startUp(
+  dir: string,
+  extraArgs: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): Promise<UpProcess> {
   const bin = join(REPO_ROOT, 'bin', 'cellar.cjs');
   if (!existsSync(join(REPO_ROOT, 'dist', 'cjs', 'pipelines', 'server', 'platform.js')))
     throw new Error('dist/ is not built: run `npm run build` first.');
-  const child = spawn(process.execPath, [bin, '--store', dir, 'up', '--port', '0', '--poll', '200', ...extraArgs], {
-    env: { ...process.env, CELLAR_TOKEN: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [bin, '--store', dir, 'up', '--port', '0', '--poll', '200', ...extraArgs],
+    {
+      env: { ...process.env, CELLAR_TOKEN: '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const loginUrl = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`cellar up did not print its URL in 30 s:\n${out}`)), 30_000);
+    const timer = setTimeout(
+      () => reject(new Error(`cellar up did not print its URL in 30 s:\n${out}`)),
+      30_000,
+    );
     const check = (): void => {
       const m = /open (http:\/\/\S+\/\?token=\S+)/.exec(out);
       if (m) {
