@@ -127,18 +127,13 @@ export async function modelsPage(root: HTMLElement, ds: CellarDataSource): Promi
 function stepGraph(spec: Record<string, unknown> | undefined): HTMLElement {
   const steps = (spec?.steps ?? []) as Array<{
     name: string;
-    after?: string[];
-    dependsOn?: string[];
-    inputs?: Array<{ from: string }>;
+    upstream?: string[];
+    inputs?: Record<string, string>;
   }>;
   if (steps.length === 0) return empty('No steps.');
-  const ol = el('ol', { className: 'cellar-Steps' });
+  const ol = el('ol', { className: 'cellar-Steps', attrs: { 'aria-label': 'step graph' } });
   for (const s of steps) {
-    const ups = new Set<string>([
-      ...(s.after ?? []),
-      ...(s.dependsOn ?? []),
-      ...(s.inputs ?? []).map((i) => i.from),
-    ]);
+    const ups = new Set<string>([...(s.upstream ?? []), ...Object.values(s.inputs ?? {})]);
     ol.append(
       el(
         'li',
