@@ -16,7 +16,9 @@ writeFileSync(join(root, 'dist', 'cjs', 'package.json'), JSON.stringify({ type: 
 writeFileSync(join(root, 'dist', 'esm', 'package.json'), JSON.stringify({ type: 'module' }) + '\n');
 // The `cellar up` web app: ES modules compiled by tsc into dist/web (served by pipelines/server/web-assets.ts).
 rmSync(join(root, 'dist', 'web'), { recursive: true, force: true });
-execFileSync(process.execPath, [tsc, '-p', join(root, 'extension', 'src', 'web', 'tsconfig.json')], { stdio: 'inherit' });
+execFileSync(process.execPath, [tsc, '-p', join(root, 'extension', 'src', 'web', 'tsconfig.json')], {
+  stdio: 'inherit',
+});
 cpSync(join(root, 'extension', 'src', 'web', 'static'), join(root, 'dist', 'web'), { recursive: true });
 
 const link = join(root, 'node_modules', 'cellar');

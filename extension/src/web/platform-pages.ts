@@ -5,7 +5,7 @@
  * online values for an entity key).
  */
 import type { CellarDataSource, ModelView } from './data-source.js';
-import { duration, el, empty, errorBox, link, loading, setChildren, time } from './ui.js';
+import { cardListPage, duration, el, empty, errorBox, link, loading, setChildren, time } from './ui.js';
 
 function modelCard(ds: CellarDataSource, m: ModelView, refresh: () => void): HTMLElement {
   const card = el('section', { className: 'cellar-Card', attrs: { 'data-model': m.name } });
@@ -108,20 +108,10 @@ function modelCard(ds: CellarDataSource, m: ModelView, refresh: () => void): HTM
 
 /** Renders the models page. */
 export async function modelsPage(root: HTMLElement, ds: CellarDataSource): Promise<void> {
-  setChildren(root, el('h1', { text: 'Models' }), loading('models'));
-  try {
-    const models = await ds.listModels();
-    const refresh = () => void modelsPage(root, ds);
-    setChildren(
-      root,
-      el('h1', { text: 'Models' }),
-      ...(models.length
-        ? models.map((m) => modelCard(ds, m, refresh))
-        : [empty('No registered models yet.')]),
-    );
-  } catch (e) {
-    setChildren(root, el('h1', { text: 'Models' }), errorBox(e));
-  }
+  await cardListPage(root, 'Models', () => ds.listModels(), {
+    card: (m, refresh) => modelCard(ds, m, refresh),
+    emptyText: 'No registered models yet.',
+  });
 }
 
 function stepGraph(spec: Record<string, unknown> | undefined): HTMLElement {
@@ -251,6 +241,7 @@ function pipelineCard(ds: CellarDataSource, p: Record<string, unknown>, refresh:
     try {
       const done = await pipelineRunView(ds, runId, runBox);
       if (!done) setTimeout(() => void watch(runId), 1000);
+      else void loadRuns();
     } catch (e) {
       runBox.replaceChildren(errorBox(e));
     }
@@ -267,35 +258,33 @@ function pipelineCard(ds: CellarDataSource, p: Record<string, unknown>, refresh:
       runBox.replaceChildren(errorBox(err));
     }
   });
-  void ds.listPipelineRuns(name).then((runs) => {
-    if (runs.length === 0) return runsBox.replaceChildren(empty('No runs yet.'));
-    const ul = el('ul', { className: 'cellar-Artifacts' });
-    for (const r of runs.slice(0, 10)) {
-      const b = el('button', { className: 'cellar-Button cellar-Small', text: `${r.runId} — ${r.state}` });
-      b.addEventListener('click', () => void watch(r.runId));
-      ul.append(el('li', {}, b));
-    }
-    runsBox.replaceChildren(el('h3', { text: 'Recent runs' }), ul);
-  });
+  const loadRuns = (): Promise<void> =>
+    ds.listPipelineRuns(name).then(
+      (runs) => {
+        if (runs.length === 0) return void runsBox.replaceChildren(empty('No runs yet.'));
+        const ul = el('ul', { className: 'cellar-Artifacts' });
+        for (const r of runs.slice(0, 10)) {
+          const b = el('button', {
+            className: 'cellar-Button cellar-Small',
+            text: `${r.runId} — ${r.state}`,
+          });
+          b.addEventListener('click', () => void watch(r.runId));
+          ul.append(el('li', {}, b));
+        }
+        runsBox.replaceChildren(el('h3', { text: 'Recent runs' }), ul);
+      },
+      (e) => void runsBox.replaceChildren(errorBox(e)),
+    );
+  void loadRuns();
   return card;
 }
 
 /** Renders the pipelines page. */
 export async function pipelinesPage(root: HTMLElement, ds: CellarDataSource): Promise<void> {
-  setChildren(root, el('h1', { text: 'Pipelines' }), loading('pipelines'));
-  try {
-    const list = await ds.listPipelines();
-    const refresh = () => void pipelinesPage(root, ds);
-    setChildren(
-      root,
-      el('h1', { text: 'Pipelines' }),
-      ...(list.length
-        ? list.map((p) => pipelineCard(ds, p, refresh))
-        : [empty('No pipelines: export a notebook with `cellar export`.')]),
-    );
-  } catch (e) {
-    setChildren(root, el('h1', { text: 'Pipelines' }), errorBox(e));
-  }
+  await cardListPage(root, 'Pipelines', () => ds.listPipelines(), {
+    card: (p, refresh) => pipelineCard(ds, p, refresh),
+    emptyText: 'No pipelines: export a notebook with `cellar export`.',
+  });
 }
 
 /** Renders the features page. */

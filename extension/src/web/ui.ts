@@ -42,6 +42,27 @@ export function setChildren(node: HTMLElement, ...children: HTMLElement[]): void
   node.replaceChildren(...children);
 }
 
+/**
+ * A page that is a title over one card per item (models, pipelines): loading state, empty state, the error in
+ * place, and a `refresh` that renders the page again after a change.
+ */
+export async function cardListPage<T>(
+  root: HTMLElement,
+  title: string,
+  load: () => Promise<T[]>,
+  opts: { card: (item: T, refresh: () => void) => HTMLElement; emptyText: string },
+): Promise<void> {
+  setChildren(root, el('h1', { text: title }), loading(title.toLowerCase()));
+  try {
+    const items = await load();
+    const refresh = (): void => void cardListPage(root, title, load, opts);
+    const cards = items.map((item) => opts.card(item, refresh));
+    setChildren(root, el('h1', { text: title }), ...(cards.length ? cards : [empty(opts.emptyText)]));
+  } catch (e) {
+    setChildren(root, el('h1', { text: title }), errorBox(e));
+  }
+}
+
 /** A number with up to 4 significant decimals. */
 export function num(v: number | undefined): string {
   if (v === undefined) return '';
