@@ -59,10 +59,12 @@ export class RestTrackingStore implements TrackingStore {
   async setExperimentTag(id: string, key: string, value: string): Promise<void> {
     await this.http.call('setExperimentTag', { params: { experimentId: id, key }, body: { value } });
   }
-  /** {@inheritDoc TrackingStore.createRun} (the owner stays local: a remote run is not reaped by pid) */
+  /**
+   * {@inheritDoc TrackingStore.createRun} The owner travels along: a server on the same host marks the run
+   * KILLED once that process is gone (owners on other hosts are never judged dead).
+   */
   async createRun(opts: CreateRunOptions): Promise<RunData> {
-    const { owner: _owner, ...body } = opts;
-    return (await this.http.call('createRun', { body })).run;
+    return (await this.http.call('createRun', { body: opts })).run;
   }
   /** {@inheritDoc TrackingStore.getRun} */
   async getRun(runId: string): Promise<RunData> {

@@ -130,6 +130,8 @@ export const ROUTES = {
       tags: StringMap.optional(),
       parentRunId: z.string().nullable().optional(),
       startTime: z.number().optional(),
+      /** The client process (host, pid, start time): the server marks the run KILLED when it dies on its host. */
+      owner: z.object({ host: z.string(), pid: z.number().int(), started: z.string() }).nullable().optional(),
     }),
     response: z.object({ run: RunDataSchema }),
   }),

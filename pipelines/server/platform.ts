@@ -103,6 +103,15 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
     });
     scheduler.start();
   }
+  // Runs whose process died (on this host) show KILLED, not RUNNING, without waiting for a restart.
+  const reaper = setInterval(() => {
+    try {
+      backend.tracking.reapDeadRunsSync();
+    } catch {
+      // the store is busy or closing: the next pass (or the next open) reaps
+    }
+  }, 10_000);
+  reaper.unref();
   const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : names[0]!;
   const url = `http://${shown}:${port}`;
   return {
@@ -113,6 +122,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
     app,
     backend,
     async close(closeOpts = {}) {
+      clearInterval(reaper);
       await app.close();
       if (scheduler) await scheduler.stop({ drain: closeOpts.drain !== false });
       backend.close();
