@@ -117,7 +117,8 @@ export function lineChart(
       paper_bgcolor: 'rgba(0,0,0,0)',
       plot_bgcolor: 'rgba(0,0,0,0)',
       font: { color: dark ? '#d8dee9' : '#1f2933' },
-      xaxis: { title: { text: 'step' } },
+      xaxis: { title: { text: 'step' }, gridcolor: dark ? '#2e3742' : '#e4e7eb' },
+      yaxis: { gridcolor: dark ? '#2e3742' : '#e4e7eb', zerolinecolor: dark ? '#3e4a57' : '#cbd2d9' },
     },
     { displaylogo: false, responsive: true },
   );
