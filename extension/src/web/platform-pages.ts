@@ -5,7 +5,18 @@
  * online values for an entity key).
  */
 import type { CellarDataSource, ModelView } from './data-source.js';
-import { cardListPage, duration, el, empty, errorBox, link, loading, setChildren, time } from './ui.js';
+import {
+  cardListPage,
+  dataTable,
+  duration,
+  el,
+  empty,
+  errorBox,
+  link,
+  loading,
+  setChildren,
+  time,
+} from './ui.js';
 
 function modelCard(ds: CellarDataSource, m: ModelView, refresh: () => void): HTMLElement {
   const card = el('section', { className: 'cellar-Card', attrs: { 'data-model': m.name } });
@@ -63,37 +74,24 @@ function modelCard(ds: CellarDataSource, m: ModelView, refresh: () => void): HTM
         }
       });
       versions.replaceChildren(
-        el(
-          'table',
-          { className: 'cellar-Table' },
-          el(
-            'thead',
-            {},
+        dataTable(
+          ['Version', 'Aliases', 'Run', 'Created', 'Serve'],
+
+          ...list.map((v) =>
             el(
               'tr',
-              {},
-              ...['Version', 'Aliases', 'Run', 'Created', 'Serve'].map((t) => el('th', { text: t })),
-            ),
-          ),
-          el(
-            'tbody',
-            {},
-            ...list.map((v) =>
+              { attrs: { 'data-version': String(v.version) } },
+              el('td', { text: `v${v.version}` }),
+              el('td', { text: v.aliases.map((a) => `@${a}`).join(' ') }),
               el(
-                'tr',
-                { attrs: { 'data-version': String(v.version) } },
-                el('td', { text: `v${v.version}` }),
-                el('td', { text: v.aliases.map((a) => `@${a}`).join(' ') }),
-                el(
-                  'td',
-                  {},
-                  v.runId
-                    ? link(`#/runs/${encodeURIComponent(v.runId)}`, v.runId.slice(0, 8))
-                    : el('span', { text: '—' }),
-                ),
-                el('td', { text: time(v.createdAt) }),
-                el('td', {}, el('code', { text: `npx cellar serve ${v.name}@${v.aliases[0] ?? v.version}` })),
+                'td',
+                {},
+                v.runId
+                  ? link(`#/runs/${encodeURIComponent(v.runId)}`, v.runId.slice(0, 8))
+                  : el('span', { text: '—' }),
               ),
+              el('td', { text: time(v.createdAt) }),
+              el('td', {}, el('code', { text: `npx cellar serve ${v.name}@${v.aliases[0] ?? v.version}` })),
             ),
           ),
         ),
@@ -142,35 +140,26 @@ async function pipelineRunView(ds: CellarDataSource, runId: string, box: HTMLEle
   box.replaceChildren(
     el('h3', { text: `Run ${d.run.runId} — ${d.run.state}`, attrs: { 'data-state': d.run.state } }),
     d.run.error ? errorBox(new Error(d.run.error)) : el('span'),
-    el(
-      'table',
-      { className: 'cellar-Table' },
-      el(
-        'thead',
-        {},
-        el('tr', {}, ...['Step', 'State', 'Tries', 'Duration'].map((t) => el('th', { text: t }))),
-      ),
-      el(
-        'tbody',
-        {},
-        ...d.tasks.map((t) =>
+    dataTable(
+      ['Step', 'State', 'Tries', 'Duration'],
+
+      ...d.tasks.map((t) =>
+        el(
+          'tr',
+          { attrs: { 'data-step': String(t.step) } },
+          el('td', { text: String(t.step) }),
           el(
-            'tr',
-            { attrs: { 'data-step': String(t.step) } },
-            el('td', { text: String(t.step) }),
-            el(
-              'td',
-              {},
-              el('span', {
-                className: `cellar-Status cellar-Status-${String(t.state)}`,
-                text: String(t.state),
-              }),
-            ),
-            el('td', { text: String(t.tryNumber ?? t.tries ?? '') }),
-            el('td', {
-              text: duration((t.startedAt as number | null) ?? null, (t.endedAt as number | null) ?? null),
+            'td',
+            {},
+            el('span', {
+              className: `cellar-Status cellar-Status-${String(t.state)}`,
+              text: String(t.state),
             }),
           ),
+          el('td', { text: String(t.tryNumber ?? t.tries ?? '') }),
+          el('td', {
+            text: duration((t.startedAt as number | null) ?? null, (t.endedAt as number | null) ?? null),
+          }),
         ),
       ),
     ),
@@ -340,20 +329,7 @@ export async function featuresPage(root: HTMLElement, ds: CellarDataSource): Pro
       root,
       el('h1', { text: 'Features' }),
       defs.length
-        ? el(
-            'table',
-            { className: 'cellar-Table' },
-            el(
-              'thead',
-              {},
-              el(
-                'tr',
-                {},
-                ...['Kind', 'Name', 'TTL', 'Materialized up to'].map((t) => el('th', { text: t })),
-              ),
-            ),
-            el('tbody', {}, ...rows),
-          )
+        ? dataTable(['Kind', 'Name', 'TTL', 'Materialized up to'], ...rows)
         : empty('No feature definitions: `cellar features apply defs.ts` registers them.'),
       el('h2', { text: 'Online values' }),
       form,

@@ -63,6 +63,16 @@ export async function cardListPage<T>(
   }
 }
 
+/** A table with a header row of labels and the given body rows. */
+export function dataTable(header: string[], ...rows: HTMLElement[]): HTMLElement {
+  return el(
+    'table',
+    { className: 'cellar-Table' },
+    el('thead', {}, el('tr', {}, ...header.map((t) => el('th', { text: t })))),
+    el('tbody', {}, ...rows),
+  );
+}
+
 /** A number with up to 4 significant decimals. */
 export function num(v: number | undefined): string {
   if (v === undefined) return '';
