@@ -4,8 +4,20 @@
  * into the `CellarError` the server threw. No HTTP server code lives in kernel-lib.
  */
 import { CellarError } from '../errors.js';
-import { jsonBody } from './schemas.js';
-import { buildPath, ROUTES, type RouteInput, type RouteName, type RouteOutput } from './contract.js';
+import type { RouteInput, RouteName, RouteOutput } from './contract.js';
+
+/**
+ * JSON text of a request body, with non-finite numbers as strings ("NaN", "Infinity", "-Infinity"): JSON
+ * has none, and the contract's `MetricValue` turns them back into numbers for the store to refuse.
+ */
+export function jsonBody(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    typeof v === 'number' && !Number.isFinite(v) ? String(v) : v,
+  );
+}
+
+/** The contract (zod schemas) loads on the first request: `require('cellar')` must stay lean. */
+let contract: Promise<typeof import('./contract.js')> | null = null;
 
 /** Options of {@link RestClient}. */
 export interface RestClientOptions {
@@ -52,6 +64,8 @@ export class RestClient {
   }
 
   private async send(name: RouteName, input: LooseInput, raw?: Uint8Array): Promise<Response> {
+    contract ??= import('./contract.js');
+    const { ROUTES, buildPath } = await contract;
     const def = ROUTES[name];
     const url =
       this.url +

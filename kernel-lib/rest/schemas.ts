@@ -46,18 +46,11 @@ export const RunDataSchema = z.object({
 
 /**
  * A metric value on the wire: JSON has no NaN/Infinity, so those travel as the strings "NaN", "Infinity"
- * and "-Infinity" (see `jsonBody`) and the store refuses them with its own message.
+ * and "-Infinity" (see `jsonBody` in http-client.ts) and the store refuses them with its own message.
  */
 export const MetricValue = z
   .union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity'])])
   .transform((v) => (typeof v === 'number' ? v : Number(v)));
-
-/** JSON text of a request body, with non-finite numbers as strings (see `MetricValue`). */
-export function jsonBody(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) =>
-    typeof v === 'number' && !Number.isFinite(v) ? String(v) : v,
-  );
-}
 
 /** One metric value. */
 export const MetricPointSchema = z.object({
