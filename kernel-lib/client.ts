@@ -22,6 +22,7 @@ import {
 } from './serving/spec.js';
 import type { StoreLocation } from './store/locate.js';
 import type { EmbeddedBackend } from './store/open.js';
+import type { StoreBackend } from './backends.js';
 import { currentProcess } from './store/process.js';
 import { ActiveRun, activeRun, pushActive } from './tracking/run.js';
 import type { Experiment, RunData, RunStatus, TrackingStore } from './tracking/types.js';
@@ -97,7 +98,7 @@ export class CellarStore {
 
   /** Wraps an opened backend (use `openStore()` rather than calling this). */
   constructor(
-    private readonly backend: EmbeddedBackend,
+    private readonly backend: StoreBackend,
     location: StoreLocation,
   ) {
     this.location = location;
@@ -105,13 +106,29 @@ export class CellarStore {
     this.registry = backend.registry;
   }
 
-  /** Absolute path of the store directory (`…/.cellar`). */
+  /** Absolute path of the store directory (`…/.cellar`), or the server URL of a REST store. */
   get root(): string {
     return this.backend.root;
   }
 
-  /** The embedded backend (SQLite connection, blob store) for lower layers such as pipelines. */
+  /** False once the store was closed. */
+  get isOpen(): boolean {
+    return this.backend.kind === 'rest' || this.backend.db.open;
+  }
+
+  /**
+   * The embedded backend (SQLite connection, blob store) for lower layers such as pipelines.
+   *
+   * @throws CellarError UNSUPPORTED when the store is a remote `cellar up` (those layers run on the server).
+   */
   get embedded(): EmbeddedBackend {
+    if (this.backend.kind !== 'sqlite') {
+      throw new CellarError(
+        'UNSUPPORTED',
+        `This needs the embedded store, but the store is the cellar server at ${this.backend.root}. ` +
+          'Run it on the server (or open the project directory instead of the URL).',
+      );
+    }
     return this.backend;
   }
 
@@ -183,10 +200,12 @@ export class CellarStore {
       parentRunId,
       owner: currentProcess(),
     });
-    const tracking = this.backend.tracking;
-    const run = new ActiveRun(this.tracking, data, (status: RunStatus) => {
-      tracking.endRunSync(data.id, status);
-    });
+    const backend = this.backend;
+    const endSync =
+      backend.kind === 'sqlite'
+        ? (status: RunStatus) => backend.tracking.endRunSync(data.id, status)
+        : undefined;
+    const run = new ActiveRun(this.tracking, data, endSync);
     run.spawnChild = (runName: string) =>
       this.startRun({ experimentId: experiment.id, runName, parentRunId: data.id });
     pushActive(run);

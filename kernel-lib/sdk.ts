@@ -14,7 +14,7 @@ import {
 } from './client.js';
 import type { ModelVersion, RegisteredModel } from './registry/types.js';
 import { locateStore } from './store/locate.js';
-import { openEmbedded } from './store/open.js';
+import { openBackend } from './backends.js';
 import { installAutolog } from './tracking/autolog.js';
 import type { ActiveRun } from './tracking/run.js';
 import type { Experiment, RunData, RunStatus } from './tracking/types.js';
@@ -23,7 +23,8 @@ installAutolog();
 
 /**
  * Opens a store: `dir` (a project folder, or the `.cellar` folder itself), else `CELLAR_URI`, else the nearest
- * `.cellar/` walking up from the working directory, else a new `.cellar/` in the working directory.
+ * `.cellar/` walking up from the working directory, else a new `.cellar/` in the working directory. An
+ * `http(s)://` URL (argument or `CELLAR_URI`, token in `CELLAR_TOKEN`) uses a remote `cellar up` instead.
  *
  * @example
  * const store = openStore()            // nearest .cellar/
@@ -32,14 +33,14 @@ installAutolog();
  */
 export function openStore(dir?: string): CellarStore {
   const location = locateStore(dir);
-  return new CellarStore(openEmbedded(location.root), location);
+  return new CellarStore(openBackend(location), location);
 }
 
 let defaultStore: CellarStore | null = null;
 
 /** The store the module-level functions use (opened on first use). */
 export function getStore(): CellarStore {
-  if (defaultStore === null || !defaultStore.embedded.db.open) defaultStore = openStore();
+  if (defaultStore === null || !defaultStore.isOpen) defaultStore = openStore();
   return defaultStore;
 }
 

@@ -5,7 +5,7 @@
 // `npx cellar jupyter install` works right after `npm run build` / `npm run demo`.
 // `npm run build -- --no-extension` (or CELLAR_BUILD_EXTENSION=0) skips the extension.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync, rmSync, symlinkSync, lstatSync, readlinkSync } from 'node:fs';
+import { cpSync, mkdirSync, writeFileSync, rmSync, symlinkSync, lstatSync, readlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const root = resolve(new URL('..', import.meta.url).pathname);
@@ -17,6 +17,12 @@ execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], {
 execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.cjs.json')], { stdio: 'inherit' });
 writeFileSync(join(root, 'dist', 'cjs', 'package.json'), JSON.stringify({ type: 'commonjs' }) + '\n');
 writeFileSync(join(root, 'dist', 'esm', 'package.json'), JSON.stringify({ type: 'module' }) + '\n');
+// The `cellar up` web app: ES modules compiled by tsc into dist/web (served by pipelines/server/web-assets.ts).
+rmSync(join(root, 'dist', 'web'), { recursive: true, force: true });
+execFileSync(process.execPath, [tsc, '-p', join(root, 'extension', 'src', 'web', 'tsconfig.json')], {
+  stdio: 'inherit',
+});
+cpSync(join(root, 'extension', 'src', 'web', 'static'), join(root, 'dist', 'web'), { recursive: true });
 
 const link = join(root, 'node_modules', 'cellar');
 let ok = false;

@@ -2,8 +2,9 @@
  * store/locate — decides where the embedded store lives. Like git, cellar walks up from the working
  * directory to the nearest `.cellar/`; `CELLAR_URI` (like MLflow's tracking URI) or an explicit store
  * (`openStore(uri)`, `useStore`, `featureStore`, `cellar --store`) overrides the search. Both go through the
- * one parser here, `parseStoreUri`: a directory, `sqlite:<dir>` or `sqlite:///path/cellar.db`. Only the
- * embedded (SQLite) kind exists so far; other URI schemes are refused with a message that says so.
+ * one parser here, `parseStoreUri`: a directory, `sqlite:<dir>` or `sqlite:///path/cellar.db`. `http(s):`
+ * URIs name a remote `cellar up` (the REST backend, chosen in kernel-lib/backends.ts); other schemes are
+ * refused with a message that says so.
  */
 import { existsSync, lstatSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -16,9 +17,9 @@ export const DB_FILE_NAME = 'cellar.db';
 
 /** Where a store lives, once resolved. */
 export interface StoreLocation {
-  /** The kind of backend; only `sqlite` (embedded) for now. */
-  kind: 'sqlite';
-  /** Absolute path of the store directory (holding cellar.db, artifacts/, logs/, pipelines/). */
+  /** The kind of backend: `sqlite` (embedded) or `rest` (a remote `cellar up`). */
+  kind: 'sqlite' | 'rest';
+  /** Absolute path of the store directory (holding cellar.db, …), or the server's URL for `rest`. */
   root: string;
   /** How it was found, for messages: `argument`, `CELLAR_URI`, `search` or `created`. */
   source: 'argument' | 'CELLAR_URI' | 'search' | 'created';
@@ -69,7 +70,13 @@ export function parseStoreUri(uri: string, what = 'CELLAR_URI'): string {
     if (path.endsWith('.db')) return dirname(resolve(path));
     return storeDirFor(path);
   }
-  if (['http', 'https', 'postgres', 'postgresql', 'redis'].includes(scheme)) {
+  if (scheme === 'http' || scheme === 'https') {
+    throw new CellarError(
+      'UNSUPPORTED',
+      `CELLAR_URI "${uri}" names a cellar server, not a directory; open it with openStore("${uri}").`,
+    );
+  }
+  if (['postgres', 'postgresql', 'redis'].includes(scheme)) {
     throw new CellarError(
       'UNSUPPORTED',
       `${what} "${redactUri(uri)}" uses the ${scheme}: backend, which this version of cellar does not provide yet. ` +
@@ -89,18 +96,28 @@ function redactUri(uri: string): string {
   return uri.replace(/^([a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/, '$1:***@');
 }
 
+/** True when `uri` names a remote `cellar up` server (`http:` or `https:`). */
+export function isServerUri(uri: string): boolean {
+  return /^https?:\/\//i.test(uri.trim());
+}
+
 /**
  * Finds the store for `dir` (explicit: a directory or store URI, as `CELLAR_URI`), else `CELLAR_URI`, else the nearest `.cellar/` above the working
  * directory, else `<cwd>/.cellar` (to be created).
  */
+
 export function locateStore(
   dir?: string,
   env: NodeJS.ProcessEnv = process.env,
   cwd = process.cwd(),
 ): StoreLocation {
-  if (dir !== undefined && dir !== '')
+  if (dir !== undefined && dir !== '') {
+    if (isServerUri(dir)) return { kind: 'rest', root: dir.trim().replace(/\/+$/, ''), source: 'argument' };
     return { kind: 'sqlite', root: parseStoreUri(dir, 'The store'), source: 'argument' };
+  }
   const uri = env.CELLAR_URI;
+  if (uri !== undefined && isServerUri(uri))
+    return { kind: 'rest', root: uri.trim().replace(/\/+$/, ''), source: 'CELLAR_URI' };
   if (uri !== undefined && uri !== '')
     return { kind: 'sqlite', root: parseStoreUri(uri), source: 'CELLAR_URI' };
   let current = resolve(cwd);

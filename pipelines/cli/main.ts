@@ -23,6 +23,7 @@ import { registerStepCommand } from './commands/step.js';
 import { registerStoreCommands } from './commands/store.js';
 import { EXIT, exitQuietlyOnClosedStdout, processIo, reportError, type Io } from './output.js';
 import { packageVersion } from './version.js';
+import { registerUpCommand } from './commands/up.js';
 
 /** State shared by the commands of one invocation. */
 export interface CliContext {
@@ -79,6 +80,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerMonitorCommands(program, ctx);
   registerPromoteCommand(program, ctx);
   registerCiCommands(program, ctx);
+  registerUpCommand(program, ctx);
   return program;
 }
 
