@@ -129,6 +129,23 @@ export class RestTrackingStore implements TrackingStore {
   ): Promise<ArtifactInfo> {
     return this.logArtifactBytes(runId, path, await readFile(localFile), kind);
   }
+  /**
+   * {@inheritDoc TrackingStore.logArtifactFiles} Over HTTP every path is checked and every file read before the
+   * first upload, so a bad name or an unreadable file logs nothing; the uploads themselves are one request each
+   * (a connection lost midway leaves the files sent so far logged).
+   */
+  async logArtifactFiles(
+    runId: string,
+    files: ReadonlyArray<{ path: string; localFile: string }>,
+    kind?: string,
+  ): Promise<ArtifactInfo[]> {
+    const checked = files.map((f) => ({ path: validateArtifactPath(f.path), localFile: f.localFile }));
+    const contents = await Promise.all(checked.map((f) => readFile(f.localFile)));
+    const out: ArtifactInfo[] = [];
+    for (const [i, f] of checked.entries())
+      out.push(await this.logArtifactBytes(runId, f.path, contents[i]!, kind));
+    return out;
+  }
   /** {@inheritDoc TrackingStore.listArtifacts} */
   async listArtifacts(runId: string, prefix?: string): Promise<ArtifactInfo[]> {
     const query = prefix === undefined ? {} : { prefix };
