@@ -27,8 +27,8 @@ export interface MetricNames {
 
 /** Default metric names (the serving runtime's and monitoring's). */
 export const METRIC_NAMES: MetricNames = {
-  requests: 'cellar_serve_requests_total',
-  latency: 'cellar_serve_request_duration_seconds',
+  requests: 'cellar_serving_requests_total',
+  latency: 'cellar_serving_request_duration_seconds',
   psi: 'cellar_model_feature_psi',
   drift: 'cellar_model_feature_drift',
   freshness: FRESHNESS_METRIC,

@@ -5,9 +5,11 @@
  * monitoring keeps working when the log gains or renames a column. When the store has no log yet,
  * `logPredictions` creates one with the layout below.
  */
+import { randomUUID } from 'node:crypto';
 import { CellarError } from '../errors.js';
 import { encodeEntityKey } from '../features/stores.js';
-import { cachedStatement, writeTx, type SqliteDb } from '../store/sqlite.js';
+import { cachedStatement, type SqliteDb } from '../store/sqlite.js';
+import { SqlitePredictionLogStore, type PredictionRecord } from '../serving/prediction-log.js';
 import type { FeatureValue, PredictionQuery, PredictionRow } from './types.js';
 
 const TABLE = 'prediction_log';
@@ -30,29 +32,13 @@ const CANDIDATES: Record<keyof LogLayout, string[]> = {
   version: ['version', 'model_version'],
   requestId: ['request_id', 'requestid', 'req_id'],
   ts: ['ts', 'ts_ms', 'timestamp', 'timestamp_ms', 'created_at', 'logged_at', 'time'],
-  features: ['features_json', 'features'],
-  inputs: ['inputs_json', 'inputs', 'input_json', 'request_json'],
+  // What the model was given (after online lookup, imputation and transform): what drift is measured on.
+  features: ['inputs_json', 'features_json', 'features'],
+  inputs: ['inputs', 'input_json', 'request_json'],
   prediction: ['prediction_json', 'prediction', 'predictions_json', 'outputs_json', 'output_json', 'outputs'],
-  entityKeys: ['entity_keys_json', 'entity_keys', 'entities_json', 'entities'],
+  entityKeys: ['entity_json', 'entity_keys_json', 'entity_keys', 'entities_json', 'entities'],
   latency: ['latency_ms', 'latency'],
 };
-
-const CREATE_SQL = `
-CREATE TABLE IF NOT EXISTS ${TABLE} (
-  id              INTEGER PRIMARY KEY,
-  model           TEXT NOT NULL,
-  version         INTEGER NOT NULL,
-  request_id      TEXT,
-  ts              INTEGER NOT NULL,
-  inputs_json     TEXT,
-  features_json   TEXT,
-  entity_keys_json TEXT,
-  prediction_json TEXT,
-  latency_ms      REAL
-);
-CREATE INDEX IF NOT EXISTS prediction_log_by_model_ts ON ${TABLE} (model, ts);
-CREATE INDEX IF NOT EXISTS prediction_log_by_request ON ${TABLE} (request_id);
-`;
 
 /** The log's layout, or null when the store has no prediction log. */
 export function logLayout(db: SqliteDb): LogLayout | null {
@@ -313,29 +299,29 @@ function checkRow(r: PredictionRow, i: number): void {
     throw new CellarError('INVALID_INPUT', `Prediction row ${i} needs a features object.`);
 }
 
-/** Appends predictions to the log, creating the table when the store has none. */
+/**
+ * Appends predictions to the log through the serving side's store (one writer for `prediction_log`,
+ * migration 6): each row becomes a record of a request of its own (`source: 'batch'`).
+ */
 export function writePredictionRows(db: SqliteDb, rows: PredictionRow[]): number {
   if (!Array.isArray(rows)) throw new CellarError('INVALID_INPUT', 'logPredictions takes an array of rows.');
   rows.forEach(checkRow);
-  if (!logLayout(db)) writeTx(db, 'create the prediction log', () => db.exec(CREATE_SQL));
-  const layout = logLayout(db)!;
-  const cols: Array<[string | null, (r: PredictionRow) => unknown]> = [
-    [layout.model, (r) => r.model],
-    [layout.version, (r) => r.version],
-    [layout.requestId, (r) => r.requestId ?? null],
-    [layout.ts, (r) => Math.round(r.ts)],
-    [layout.features, (r) => JSON.stringify(r.features)],
-    [layout.inputs, (r) => JSON.stringify({ ...(r.entityKeys ?? {}), ...r.features })],
-    [layout.entityKeys, (r) => (r.entityKeys ? JSON.stringify(r.entityKeys) : null)],
-    [layout.prediction, (r) => JSON.stringify(r.prediction)],
-    [layout.latency, (r) => r.latencyMs ?? null],
-  ];
-  const used = cols.filter((c): c is [string, (r: PredictionRow) => unknown] => c[0] !== null);
-  const st = db.prepare(
-    `INSERT INTO ${TABLE} (${used.map((c) => q(c[0])).join(', ')}) VALUES (${used.map(() => '?').join(', ')})`,
-  );
-  return writeTx(db, `log ${rows.length} predictions`, () => {
-    for (const r of rows) st.run(...used.map((c) => c[1](r)));
-    return rows.length;
-  });
+  const records: PredictionRecord[] = rows.map((r) => ({
+    model: r.model,
+    version: r.version,
+    modelUri: `models:/${r.model}/${r.version}`,
+    requestId: r.requestId ?? randomUUID(),
+    rowIndex: 0,
+    ts: Math.round(r.ts),
+    latencyMs: r.latencyMs ?? 0,
+    entity: r.entityKeys ?? null,
+    inputs: r.features,
+    features: r.entityKeys ? r.features : null,
+    missing: null,
+    prediction: r.prediction,
+    status: r.prediction === null ? 'rejected' : 'ok',
+    source: 'batch',
+  }));
+  new SqlitePredictionLogStore(db).append(records);
+  return rows.length;
 }

@@ -8,8 +8,8 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 /** The metrics of one serving process. */
 export class ServingMetrics {
   readonly registry = new Registry();
-  readonly requests: Counter<'route' | 'status'>;
-  readonly latency: Histogram<'route'>;
+  readonly requests: Counter<'model' | 'route' | 'status'>;
+  readonly latency: Histogram<'model' | 'route'>;
   readonly inFlight: Gauge;
   readonly modelInfo: Gauge<'model' | 'version' | 'uri'>;
   readonly lookupLatency: Histogram;
@@ -26,14 +26,14 @@ export class ServingMetrics {
     const registers = [this.registry];
     this.requests = new Counter({
       name: 'cellar_serving_requests_total',
-      help: 'HTTP requests answered, by route and status code.',
-      labelNames: ['route', 'status'],
+      help: 'HTTP requests answered, by model, route and status code.',
+      labelNames: ['model', 'route', 'status'],
       registers,
     });
     this.latency = new Histogram({
       name: 'cellar_serving_request_duration_seconds',
-      help: 'Time from request start to the response being written, by route.',
-      labelNames: ['route'],
+      help: 'Time from request start to the response being written, by model and route.',
+      labelNames: ['model', 'route'],
       buckets: [0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     });

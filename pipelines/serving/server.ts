@@ -180,8 +180,9 @@ export class ServingServer {
     if (this.draining) res.setHeader('connection', 'close');
     const done = (status: number, extra: Record<string, unknown> = {}): void => {
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-      this.opts.metrics.requests.inc({ route: r.route, status: String(status) });
-      this.opts.metrics.latency.observe({ route: r.route }, seconds);
+      const model = serving.model.name;
+      this.opts.metrics.requests.inc({ model, route: r.route, status: String(status) });
+      this.opts.metrics.latency.observe({ model, route: r.route }, seconds);
       this.accessLog.log({
         ts: new Date().toISOString(),
         request_id: requestId,
@@ -318,7 +319,11 @@ export class ServingServer {
           },
           (e: unknown) => send(res, 500, errorBody(asCellarError(e))),
         );
-        this.opts.metrics.requests.inc({ route: 'metrics', status: '200' });
+        this.opts.metrics.requests.inc({
+          model: this.opts.holder.current.model.name,
+          route: 'metrics',
+          status: '200',
+        });
         return -1;
       default:
         send(

@@ -13,7 +13,7 @@ import type { Migration } from '../schema.js';
 
 /** Tables of monitoring. */
 export const MIGRATION_7: Migration = {
-  version: 5,
+  version: 7,
   description: 'monitoring: reference statistics of model versions, prediction labels',
   sql: `
 CREATE TABLE model_reference_stats (

@@ -91,8 +91,8 @@ test('promtool accepts the rules; the Grafana dashboard is a well-formed JSON mo
     .flatMap((p) => (p.targets as Array<{ expr: string }>).map((t) => t.expr))
     .join('\n');
   for (const m of [
-    'cellar_serve_requests_total',
-    'cellar_serve_request_duration_seconds_bucket',
+    'cellar_serving_requests_total',
+    'cellar_serving_request_duration_seconds_bucket',
     'cellar_model_feature_psi',
     'cellar_feature_view_age_seconds',
   ]) {
@@ -105,13 +105,13 @@ test('a real Prometheus scraping drift, freshness and request metrics fires ever
   const dir = makeTmp();
   const registry = new Registry();
   const requests = new Counter({
-    name: 'cellar_serve_requests_total',
+    name: 'cellar_serving_requests_total',
     help: 'requests',
     labelNames: ['model', 'status'],
     registers: [registry],
   });
   const latency = new Histogram({
-    name: 'cellar_serve_request_duration_seconds',
+    name: 'cellar_serving_request_duration_seconds',
     help: 'latency',
     labelNames: ['model'],
     buckets: [0.01, 0.1, 0.5, 1, 2],

@@ -53,10 +53,10 @@ function cellar(
 
 test('a store on a read-only disk: STORE_UNAVAILABLE saying it is read-only, exit 5', () => {
   const mnt = tmpfs('16m');
-  expect(cellar(['--store', mnt, 'demo', '--rows', '200']).code).toBe(0);
+  expect(cellar(['--store', mnt, 'demo', '--train-only', '--rows', '200']).code).toBe(0);
   expect(spawnSync('mount', ['-o', 'remount,ro', mnt]).status).toBe(0);
   for (const args of [
-    ['demo', '--rows', '200'],
+    ['demo', '--train-only', '--rows', '200'],
     ['runs', 'list'],
   ]) {
     const r = cellar(['--store', mnt, ...args]);
@@ -86,14 +86,14 @@ test('a full disk: RESOURCE_EXHAUSTED from the SDK (artifact and metrics) and th
   }
   expect(isCellarError(e2, 'RESOURCE_EXHAUSTED')).toBe(true);
   store.close();
-  const r = cellar(['--store', mnt, 'demo', '--rows', '200']);
+  const r = cellar(['--store', mnt, 'demo', '--train-only', '--rows', '200']);
   expect(r.code).toBe(5);
   expect(r.error.code).toBe('RESOURCE_EXHAUSTED');
 }, 120_000);
 
 test('damaged pages: STORE_CORRUPT from the CLI, naming what to do', async () => {
   const dir = makeTmp();
-  expect(cellar(['--store', dir, 'demo', '--rows', '2000']).code).toBe(0);
+  expect(cellar(['--store', dir, 'demo', '--train-only', '--rows', '2000']).code).toBe(0);
   const db = join(dir, '.cellar', 'cellar.db');
   for (const side of ['-wal', '-shm']) rmSync(`${db}${side}`, { force: true });
   const bytes = readFileSync(db);

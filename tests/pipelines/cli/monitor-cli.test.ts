@@ -56,7 +56,7 @@ async function servedPredictions(dir: string, shift: number, n: number, t0: numb
 
 test('cellar monitor prints the drift table, --json, --html and --fail-on-drift exit code 7', async () => {
   const dir = makeTmp();
-  expect(cellar(dir, 'demo', '--rows', '3000').code).toBe(0);
+  expect(cellar(dir, 'demo', '--train-only', '--rows', '3000').code).toBe(0);
   const t0 = Date.now() - 3_600_000;
   await servedPredictions(dir, 0, 1500, t0);
   await servedPredictions(dir, 0.4, 1500, t0 + 1_800_000);
@@ -96,8 +96,8 @@ test('cellar monitor prints the drift table, --json, --html and --fail-on-drift 
 
 test('cellar promote moves @champion only when the candidate wins on the same held-out data (exit 0 / 6)', () => {
   const dir = makeTmp();
-  expect(cellar(dir, 'demo', '--rows', '2000', '--seed', '1').code).toBe(0);
-  expect(cellar(dir, 'demo', '--rows', '300', '--seed', '2').code).toBe(0); // v2, now @champion
+  expect(cellar(dir, 'demo', '--train-only', '--rows', '2000', '--seed', '1').code).toBe(0);
+  expect(cellar(dir, 'demo', '--train-only', '--rows', '300', '--seed', '2').code).toBe(0); // v2, now @champion
   const holdout = join(dir, 'holdout.csv');
   writeCsv(
     driverTrainingData({ rows: 1500, seed: 77 }) as unknown as Array<Record<string, unknown>>,
