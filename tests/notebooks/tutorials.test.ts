@@ -1,4 +1,4 @@
-// Executes the tutorial notebooks (01-explore → 02-features → 03-train) headlessly, in order, on a real
+// Executes the tutorial notebooks (01-explore → 02-features → 03-train → 04-deploy) headlessly, in order, on a real
 // tslab kernel, in one temp project folder with its own store, as a user would run them in JupyterLab. Fails on
 // any cell error; checks that each notebook is valid nbformat, committed without outputs, and that what it
 // shows and leaves in the store is what the tutorial says.
@@ -21,7 +21,7 @@ import {
   type JupyterDirs,
 } from '../helpers/jupyter.js';
 
-const TUTORIALS = ['01-explore', '02-features', '03-train'] as const;
+const TUTORIALS = ['01-explore', '02-features', '03-train', '04-deploy'] as const;
 
 function errorsOf(run: ExecutedNotebook): string {
   return run
@@ -52,7 +52,7 @@ describe('the tutorial notebooks, in order, on the tslab kernel', () => {
       runs.set(name, run);
       if (run.errors().length > 0 || run.failure !== null) break;
     }
-  }, 800_000);
+  }, 1_200_000);
 
   afterAll(() => {
     store?.close();
@@ -123,7 +123,7 @@ describe('the tutorial notebooks, in order, on the tslab kernel', () => {
     store = openStore(join(workDir, '.cellar'));
     const runsFound = await store.searchRuns({ experiment: 'driver-tutorial' });
     expect(runsFound.length).toBeGreaterThanOrEqual(2);
-    const parent = runsFound.find((r) => r.runName === 'elasticnet');
+    const parent = runsFound.find((r) => r.runName === 'elasticnet' && r.params['alpha'] === '0.5');
     expect(parent).toBeDefined();
     expect(parent!.status).toBe('FINISHED');
     expect(parent!.params['alpha']).toBe('0.5');
