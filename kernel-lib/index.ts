@@ -148,5 +148,46 @@ export {
 } from './data/index.js';
 export * as display from './display/index.js';
 export * as bridge from './bridge/index.js';
-export * from './serving/index.js';
-export * from './monitoring/index.js';
+export {
+  serve,
+  predictBatch,
+  readPredictionLog,
+  type ServeOptions,
+  type ServingHandle,
+  type PredictBatchOptions,
+  type PredictBatchResult,
+  type PredictionRecord,
+  type StoredPrediction,
+  type ReadPredictionLogOptions,
+  type ServingSpec,
+  type FeatureBinding,
+  type MissingPolicy,
+} from './serving/index.js';
+export {
+  ksTest,
+  psi,
+  chiSquareTest,
+  monitorReport,
+  MonitorReport,
+  logPredictions,
+  logLabels,
+  getReferenceStats,
+  skewReport,
+  featureFreshness,
+  prometheusRules,
+  grafanaDashboard,
+  type TestResult,
+  type PsiOptions,
+  type MonitorReportOptions,
+  type MonitorReportData,
+  type LivePerformance,
+  type ColumnDrift,
+  type DriftThresholds,
+  type SkewReport,
+  type SkewOptions,
+  type FeatureSkew,
+  type ViewFreshness,
+  type ReferenceStats,
+  type PredictionRow,
+  type LabelRow,
+} from './monitoring/index.js';

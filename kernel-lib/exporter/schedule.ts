@@ -5,8 +5,9 @@
  * the same schedule. `H` (hashed) and `?` are refused; so are presets that are not repeating minute-level
  * schedules (`@once`, `@continuous`, `@reboot`, `@secondly`).
  */
-import { CronExpressionParser } from 'cron-parser';
+import type { CronExpressionParser } from 'cron-parser';
 import { CellarError } from '../errors.js';
+import { requireDependency } from '../lazy/load.js';
 
 /** Every preset accepted, with the 5-field form it is stored as (cron-parser's and Airflow's presets). */
 export const CRON_PRESETS: Readonly<Record<string, string>> = {
@@ -73,7 +74,11 @@ export function validateSchedule(schedule: unknown): string | null {
   if (/\bH\b/i.test(expr) || expr.includes('?'))
     throw bad('H (hashed) and ? are not supported; write the values');
   try {
-    CronExpressionParser.parse(expr, { tz: 'UTC', currentDate: new Date(Date.UTC(2000, 0, 1)) }).next();
+    // cron-parser loads on first use: `cellar --help` and `import 'cellar'` never need it.
+    const { CronExpressionParser: parser } = requireDependency<{
+      CronExpressionParser: typeof CronExpressionParser;
+    }>('cron-parser', 'Cron schedules');
+    parser.parse(expr, { tz: 'UTC', currentDate: new Date(Date.UTC(2000, 0, 1)) }).next();
   } catch (e) {
     throw bad((e as Error).message);
   }

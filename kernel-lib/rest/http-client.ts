@@ -86,7 +86,7 @@ export class RestClient {
       res = await fetch(url, { method: def.method, headers, ...(body === undefined ? {} : { body }) });
     } catch (e) {
       throw new CellarError(
-        'STORE_BUSY',
+        'STORE_UNAVAILABLE',
         `Cannot reach the cellar server at ${this.url} (${(e as Error).message}). Is \`cellar up\` running there?`,
       );
     }
@@ -97,7 +97,7 @@ export class RestClient {
   /**
    * Calls a JSON route and resolves to its parsed response.
    *
-   * @throws CellarError rebuilt from the server's `{error_code, message}`, STORE_BUSY when unreachable.
+   * @throws CellarError rebuilt from the server's `{error_code, message}`, STORE_UNAVAILABLE when unreachable.
    */
   async call<K extends RouteName>(name: K, input: RouteInput<K> = {}): Promise<RouteOutput<K>> {
     const res = await this.send(name, input as LooseInput);

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CellarError } from '../../kernel-lib/errors.js';
 import type { PipelineSpec } from '../../kernel-lib/exporter/spec.js';
-import { parsePipelineSpec } from '../../kernel-lib/exporter/spec-schema.js';
+import { parsePipelineSpec } from '../../kernel-lib/lazy/spec-schema.js';
 import { validatePipelineName } from './ids.js';
 
 /** A pipeline version as loaded from disk: its spec and its directory. */

@@ -12,7 +12,10 @@ const PUBLIC = `ActiveRun CellarError CellarStore ERROR_CODES ElasticNet Feature
   getPipelineVersion getRun getStore isCellarError isPolarsDataFrame listModels listPipelineVersions
   listPipelines loadModel mae modelFromJSON mse openStore planExport postgresSource r2 readCsv readParquet
   registerModel regressionMetrics rmse searchRuns setAlias startRun toDataFrame toRows trainTestSplit useStore
-  withRun writeCsv writeDemoData writeParquet`.split(/\s+/);
+  withRun writeCsv writeDemoData writeParquet
+  serve predictBatch readPredictionLog
+  ksTest psi chiSquareTest monitorReport MonitorReport logPredictions logLabels getReferenceStats skewReport
+  featureFreshness prometheusRules grafanaDashboard`.split(/\s+/);
 
 test('the package root exports exactly the public API', () => {
   expect(Object.keys(cellar).sort()).toEqual([...PUBLIC].sort());

@@ -11,8 +11,8 @@ import {
   skewReport,
   logPredictions,
   featureFreshness,
-  freshnessMetrics,
 } from '../../../kernel-lib/index.js';
+import { freshnessMetrics } from '../../../kernel-lib/monitoring/freshness.js';
 import {
   driverDefinitions,
   generateDriverData,

@@ -65,9 +65,14 @@ test('--store takes the URIs CELLAR_URI takes: a directory, sqlite:<dir> and sql
   expect(readdirSync(cwd)).toEqual(['proj']);
 });
 
-test('--store and CELLAR_URI refuse postgres:/http: URIs clearly, and create no folder named after them', () => {
+test('--store and CELLAR_URI refuse postgres: URIs clearly, say when a cellar server is unreachable, and create no folder', () => {
   const cwd = makeTmp();
-  for (const uri of ['postgres://user:secret@db.example/cellar', 'http://127.0.0.1:5000']) {
+  // Nothing listens on port 9 (discard) here: the REST store says it cannot reach the server.
+  const down = cellar(['--store', 'http://127.0.0.1:9', 'runs', 'list'], cwd);
+  expect(down.status).toBe(5);
+  expect(down.stderr).toContain('Cannot reach the cellar server');
+  expect(down.stderr).toContain('[STORE_UNAVAILABLE]');
+  for (const uri of ['postgres://user:secret@db.example/cellar']) {
     const viaOption = cellar(['--store', uri, 'runs', 'list'], cwd);
     expect(viaOption.status).not.toBe(0);
     expect(viaOption.stderr).toContain('[UNSUPPORTED]');

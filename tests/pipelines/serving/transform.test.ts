@@ -69,7 +69,7 @@ test('pipeline run registers the model with its transform; cellar serve runs it 
   expect(
     existsSync(join(store, '.cellar', 'pipelines', 'driver-training', '1', 'serving-transform.cjs')),
   ).toBe(true);
-  const ran = run('pipelines', 'run', 'driver-training');
+  const ran = run('pipelines', 'run', 'driver-training', '--quiet');
   expect(ran.stderr).toBe('');
   expect(ran.status).toBe(0);
   const s = openStore(store);
