@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { CellarError } from './errors.js';
+import { CellarError, isCellarError } from './errors.js';
 import { modelFromJSON, type LoadedModel } from './ml/model-json.js';
 import { recordReferenceStats } from './monitoring/registry-link.js';
 import type { ModelRegistryStore, ModelVersion, RegisteredModel } from './registry/types.js';
@@ -24,6 +24,7 @@ import type { StoreLocation } from './store/locate.js';
 import type { EmbeddedBackend } from './store/open.js';
 import type { StoreBackend } from './backends.js';
 import { currentProcess } from './store/process.js';
+import { autologFailure } from './tracking/autolog.js';
 import { ActiveRun, activeRun, pushActive } from './tracking/run.js';
 import type { Experiment, RunData, RunStatus, TrackingStore } from './tracking/types.js';
 import { setOwn } from './tracking/validate.js';
@@ -294,13 +295,19 @@ export class CellarStore {
     await activeRun()?.flush();
     const serving = await this.servingTagsFor(opts);
     const tags = { ...serving, ...(opts.tags ?? {}) };
-    const mv = await this.registry.createModelVersion({
-      name: opts.name,
-      runId: opts.runId,
-      ...(opts.artifactPath === undefined ? {} : { artifactPath: opts.artifactPath }),
-      ...(opts.description === undefined ? {} : { description: opts.description }),
-      ...(Object.keys(tags).length === 0 ? {} : { tags }),
-    });
+    const mv = await this.registry
+      .createModelVersion({
+        name: opts.name,
+        runId: opts.runId,
+        ...(opts.artifactPath === undefined ? {} : { artifactPath: opts.artifactPath }),
+        ...(opts.description === undefined ? {} : { description: opts.description }),
+        ...(Object.keys(tags).length === 0 ? {} : { tags }),
+      })
+      .catch((e: unknown) => {
+        // "No model in the run" because autolog could not write it (a full disk, …): say that instead.
+        const cause = isCellarError(e) && e.code === 'NOT_FOUND' ? autologFailure(opts.runId) : undefined;
+        throw isCellarError(cause) ? cause : e;
+      });
     await recordReferenceStats(this, mv, opts.artifactPath);
     if (opts.alias !== undefined) {
       await this.registry.setAlias(mv.name, opts.alias, mv.version);

@@ -144,6 +144,14 @@ function referenceStatsArtifact(e: FitEvent, t: NonNullable<FitEvent['training']
   return { name: `model/${REFERENCE_STATS_FILE}`, data: JSON.stringify(stats), kind: 'json' };
 }
 
+/** Why autolog could not log a run's fit (e.g. a full disk), by run id: what `registerModel` reports then. */
+const autologFailures = new Map<string, unknown>();
+
+/** The error that kept autolog from logging a fit of run `runId`, if any (this process only). */
+export function autologFailure(runId: string): unknown {
+  return autologFailures.get(runId);
+}
+
 function onFit(e: FitEvent): void {
   lastFit = { className: e.className, model: e.model, runId: null, at: Date.now() };
   const run = activeRun();
@@ -153,6 +161,7 @@ function onFit(e: FitEvent): void {
   run
     .enqueue(() => logFit(run, e, features))
     .catch((err: unknown) => {
+      autologFailures.set(run.id, err);
       if (config.warn)
         console.warn(
           `cellar autolog: could not log the ${e.className} fit to run ${run.id}: ${(err as Error).message}`,

@@ -115,7 +115,7 @@ test('heavy dependencies load when used: a store opens better-sqlite3, a DataFra
     cwd,
   );
   expect(esm.stdout.trim()).toBe('1 0');
-  expect(esm.packages).toEqual(expect.arrayContaining(['better-sqlite3', 'nodejs-polars', 'cron-parser']));
+  expect(esm.packages).toEqual(expect.arrayContaining(['better-sqlite3', 'nodejs-polars']));
 });
 
 test('cellar runs list opens the store without loading polars, the compiler or database clients', () => {

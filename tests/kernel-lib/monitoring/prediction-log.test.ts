@@ -22,6 +22,8 @@ function db(): Database.Database {
 
 test('reads a serving-side log with other column names and prediction shapes', async () => {
   const d = db();
+  // Another layout than migration 6's (an older or foreign log): the reader finds its columns by name.
+  d.exec('DROP TABLE prediction_log');
   d.exec(`CREATE TABLE prediction_log (id INTEGER PRIMARY KEY, model_name TEXT, model_version INTEGER, request_id TEXT,
     ts_ms INTEGER, inputs_json TEXT, features_json TEXT, prediction_json TEXT, latency_ms REAL)`);
   const ins = d.prepare(

@@ -222,7 +222,9 @@ test('/metrics passes promtool and a real Prometheus scrapes it and answers a qu
     const text = await (await fetch(srv.url + '/metrics')).text();
     // promtool prints nothing and exits 0 for well-formed exposition text (lint problems exit non-zero).
     execFileSync('promtool', ['check', 'metrics'], { input: text });
-    expect(text).toMatch(/cellar_serving_requests_total\{route="invocations",status="200"\} 6/);
+    expect(text).toMatch(
+      /cellar_serving_requests_total\{model="driver",route="invocations",status="200"\} 6/,
+    );
     expect(text).toMatch(/cellar_serving_requests_total\{route="invocations",status="400"\} 1/);
     expect(text).toMatch(/cellar_serving_request_duration_seconds_bucket\{le="0.001",route="invocations"\}/);
     expect(text).toMatch(/cellar_serving_in_flight_requests 0/);
