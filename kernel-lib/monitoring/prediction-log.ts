@@ -32,9 +32,9 @@ const CANDIDATES: Record<keyof LogLayout, string[]> = {
   version: ['version', 'model_version'],
   requestId: ['request_id', 'requestid', 'req_id'],
   ts: ['ts', 'ts_ms', 'timestamp', 'timestamp_ms', 'created_at', 'logged_at', 'time'],
-  // What the model was given (after online lookup, imputation and transform): what drift is measured on.
-  features: ['inputs_json', 'features_json', 'features'],
-  inputs: ['inputs', 'input_json', 'request_json'],
+  // Fetched online features first; rows without them (full-feature requests) fall back to the model's inputs.
+  features: ['features_json', 'features'],
+  inputs: ['inputs_json', 'inputs', 'input_json', 'request_json'],
   prediction: ['prediction_json', 'prediction', 'predictions_json', 'outputs_json', 'output_json', 'outputs'],
   entityKeys: ['entity_json', 'entity_keys_json', 'entity_keys', 'entities_json', 'entities'],
   latency: ['latency_ms', 'latency'],
@@ -217,12 +217,17 @@ export function readPredictionColumns(
     categorical: Object.fromEntries(categoricalNames.map((k) => [k, []])),
   };
   if (!layout) return empty;
-  const featureCol = layout.features ?? layout.inputs;
+  const featureCols = [layout.features, layout.inputs].filter((c): c is string => c !== null);
   const path = (name: string): string => `'$."${name.replace(/'/g, "''").replace(/"/g, '\\"')}"'`;
   const selects = [
     q(layout.ts),
     layout.prediction ? `json_extract(${q(layout.prediction)}, '$')` : 'NULL',
-    ...names.map((n) => (featureCol ? `json_extract(${q(featureCol)}, ${path(n)})` : 'NULL')),
+    // A feature the log's features column lacks (a full-feature request) is read from the model's inputs.
+    ...names.map((n) =>
+      featureCols.length === 0
+        ? 'NULL'
+        : `COALESCE(${featureCols.map((c) => `json_extract(${q(c)}, ${path(n)})`).join(', ')})`,
+    ),
   ];
   const { where, params } = whereOf(layout, query);
   // Keyset pages on (ts, rowid): the (model, ts) index serves both the window and the order.

@@ -44,7 +44,8 @@ function cellar(
   });
   let error = { code: '', message: res.stderr };
   try {
-    error = JSON.parse(res.stderr).error;
+    // The JSON error is the last line (a warning, e.g. autolog's, may come before it).
+    error = JSON.parse(res.stderr.trim().split('\n').pop() ?? '').error;
   } catch {
     // not JSON: left as raw text so the assertion shows it
   }
