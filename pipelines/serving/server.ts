@@ -112,6 +112,19 @@ interface PerModel {
   scoreOptions: Parameters<typeof scoreRequest>[2];
 }
 
+let isoMs = 0;
+let isoText = '';
+
+/** `new Date().toISOString()`, formatted once per millisecond (many requests share one under load). */
+function isoNow(): string {
+  const now = Date.now();
+  if (now !== isoMs) {
+    isoMs = now;
+    isoText = new Date(now).toISOString();
+  }
+  return isoText;
+}
+
 /**
  * One access-log line, the same JSON as `JSON.stringify({ts, request_id, method, path, route, status, ms, model,
  * version, ...extra})`, built by concatenation: the request id matches REQUEST_ID or is a UUID, the route is one
@@ -129,7 +142,7 @@ function accessLine(
 ): string {
   const m = serving.model;
   let line =
-    `{"ts":"${new Date().toISOString()}","request_id":"${requestId}"` +
+    `{"ts":"${isoNow()}","request_id":"${requestId}"` +
     (method === undefined ? '' : `,"method":${JSON.stringify(method)}`) +
     `,"path":${JSON.stringify(path)},"route":"${route}","status":${status}` +
     `,"ms":${JSON.stringify(Math.round(seconds * 1e6) / 1000)},"model":${JSON.stringify(m.name)}` +
