@@ -93,7 +93,13 @@ export class AccessLog {
   /** Queues one record. */
   log(record: Record<string, unknown>): void {
     if (!this.enabled) return;
-    this.lines.push(JSON.stringify(record));
+    this.logLine(JSON.stringify(record));
+  }
+
+  /** Queues one line that is already a JSON object (no trailing newline); callers check `enabled` first. */
+  logLine(line: string): void {
+    if (!this.enabled) return;
+    this.lines.push(line);
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.flush());

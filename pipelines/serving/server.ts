@@ -106,6 +106,55 @@ function route(method: string, path: string): { route: Route; name?: string; ver
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** What a request needs from its model that does not change while the model is loaded. */
+interface PerModel {
+  headers: Record<string, string>;
+  scoreOptions: Parameters<typeof scoreRequest>[2];
+}
+
+let isoMs = 0;
+let isoText = '';
+
+/** `new Date().toISOString()`, formatted once per millisecond (many requests share one under load). */
+function isoNow(): string {
+  const now = Date.now();
+  if (now !== isoMs) {
+    isoMs = now;
+    isoText = new Date(now).toISOString();
+  }
+  return isoText;
+}
+
+/**
+ * One access-log line, the same JSON as `JSON.stringify({ts, request_id, method, path, route, status, ms, model,
+ * version, ...extra})`, built by concatenation: the request id matches REQUEST_ID or is a UUID, the route is one
+ * of ours, so neither needs escaping.
+ */
+function accessLine(
+  requestId: string,
+  method: string | undefined,
+  path: string,
+  route: Route,
+  status: number,
+  seconds: number,
+  serving: Serving,
+  extra: Record<string, unknown> | undefined,
+): string {
+  const m = serving.model;
+  let line =
+    `{"ts":"${isoNow()}","request_id":"${requestId}"` +
+    (method === undefined ? '' : `,"method":${JSON.stringify(method)}`) +
+    `,"path":${JSON.stringify(path)},"route":"${route}","status":${status}` +
+    `,"ms":${JSON.stringify(Math.round(seconds * 1e6) / 1000)},"model":${JSON.stringify(m.name)}` +
+    `,"version":${m.version === null ? 'null' : JSON.stringify(m.version)}`;
+  if (extra)
+    for (const k in extra) {
+      const v = JSON.stringify(extra[k]);
+      if (v !== undefined) line += `,${JSON.stringify(k)}:${v}`;
+    }
+  return line + '}';
+}
+
 /** The serving HTTP server. */
 export class ServingServer {
   private readonly server: HttpServer;
@@ -117,6 +166,9 @@ export class ServingServer {
   private readonly maxBodyBytes: number;
   private readonly bodyTimeoutMs: number;
   private readonly maxRows: number;
+  private readonly counters = new Map<string, { inc(): void }>();
+  private readonly histograms = new Map<string, { observe(v: number): void }>();
+  private readonly perModel = new WeakMap<Serving, PerModel>();
 
   /** Creates the server (call `listen`). */
   constructor(private readonly opts: ServingServerOptions) {
@@ -178,23 +230,15 @@ export class ServingServer {
     const serving = this.opts.holder.current;
     res.setHeader('x-request-id', requestId);
     if (this.draining) res.setHeader('connection', 'close');
-    const done = (status: number, extra: Record<string, unknown> = {}): void => {
+    const done = (status: number, extra?: Record<string, unknown>): void => {
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
       const model = serving.model.name;
-      this.opts.metrics.requests.inc({ model, route: r.route, status: String(status) });
-      this.opts.metrics.latency.observe({ model, route: r.route }, seconds);
-      this.accessLog.log({
-        ts: new Date().toISOString(),
-        request_id: requestId,
-        method: req.method,
-        path,
-        route: r.route,
-        status,
-        ms: Math.round(seconds * 1e6) / 1000,
-        model: serving.model.name,
-        version: serving.model.version,
-        ...extra,
-      });
+      this.counterFor(model, r.route, status).inc();
+      this.histogramFor(model, r.route).observe(seconds);
+      if (this.accessLog.enabled)
+        this.accessLog.logLine(
+          accessLine(requestId, req.method, path, r.route, status, seconds, serving, extra),
+        );
     };
     if (
       this.opts.token &&
@@ -340,6 +384,48 @@ export class ServingServer {
     }
   }
 
+  /** The requests counter's child for model/route/status, made once (prom-client's labels() allocates). */
+  private counterFor(model: string, route: Route, status: number): { inc(): void } {
+    const key = `${model}\u0000${route}\u0000${status}`;
+    let c = this.counters.get(key);
+    if (!c) {
+      c = this.opts.metrics.requests.labels(model, route, String(status));
+      this.counters.set(key, c);
+    }
+    return c;
+  }
+
+  /** The latency histogram's child for model/route, made once. */
+  private histogramFor(model: string, route: Route): { observe(v: number): void } {
+    const key = `${model}\u0000${route}`;
+    let h = this.histograms.get(key);
+    if (!h) {
+      h = this.opts.metrics.latency.labels(model, route);
+      this.histograms.set(key, h);
+    }
+    return h;
+  }
+
+  /** Response headers and score options of one loaded model, built once per model (not per request). */
+  private perModelOf(serving: Serving): PerModel {
+    let p = this.perModel.get(serving);
+    if (!p) {
+      p = {
+        headers: {
+          'x-model-name': serving.model.name,
+          'x-model-version': serving.model.version === null ? '' : String(serving.model.version),
+        },
+        scoreOptions: {
+          ...(this.opts.features ? { features: this.opts.features } : {}),
+          transform: serving.transform,
+          maxRows: this.maxRows,
+        },
+      };
+      this.perModel.set(serving, p);
+    }
+    return p;
+  }
+
   private servedName(serving: Serving): string {
     return serving.model.version === null ? (serving.model.runId ?? 'model') : serving.model.name;
   }
@@ -384,19 +470,12 @@ export class ServingServer {
   ): Promise<void> {
     this.inFlight++;
     this.opts.metrics.inFlight.inc();
-    const headers = {
-      'x-model-name': serving.model.name,
-      'x-model-version': serving.model.version === null ? '' : String(serving.model.version),
-    };
+    const { headers, scoreOptions } = this.perModelOf(serving);
     try {
       const text = await readBody(req, this.maxBodyBytes, this.bodyTimeoutMs);
       const { request, id } = this.parse(r, req, text, serving);
       const lookupStart = request.kind === 'entities' ? process.hrtime.bigint() : 0n;
-      const result = await scoreRequest(serving.model, request, {
-        ...(this.opts.features ? { features: this.opts.features } : {}),
-        transform: serving.transform,
-        maxRows: this.maxRows,
-      });
+      const result = await scoreRequest(serving.model, request, scoreOptions);
       if (request.kind === 'entities') this.observeLookup(result, lookupStart);
       const body =
         r.route === 'v2_infer'
