@@ -3,7 +3,6 @@
  * and turns every outcome into an exit code scripts can rely on (see `EXIT` in output.ts).
  */
 import { Command, CommanderError } from 'commander';
-import { closeAllEmbedded } from '../../kernel-lib/store/open.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerDemoDataCommand } from './commands/demo-data.js';
 import { registerFeaturesCommands } from './commands/features.js';
@@ -95,7 +94,9 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   const ctx: CliContext = { io, exitCode: EXIT.OK, storeDir: () => storeOption };
   if (io === processIo) exitQuietlyOnClosedStdout();
   const program = buildProgram(ctx);
+  let ranAction = false;
   program.hook('preAction', (cmd) => {
+    ranAction = true;
     storeOption = cmd.optsWithGlobals<{ store?: string }>().store;
   });
   const json = argv.includes('--json');
@@ -114,6 +115,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     }
     return reportError(io, e, json);
   } finally {
-    closeAllEmbedded();
+    // Only a command's action can open a store; `--help` and `--version` never load the store code.
+    if (ranAction) (await import('../../kernel-lib/store/open.js')).closeAllEmbedded();
   }
 }

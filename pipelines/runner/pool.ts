@@ -14,6 +14,7 @@ import { dirname } from 'node:path';
 import { CellarError } from '../../kernel-lib/errors.js';
 import { Launcher } from './launcher.js';
 import { forkWorker, type StepWorker } from './worker-handle.js';
+import { DEFAULT_MAX_STEPS_PER_WORKER } from './defaults.js';
 
 /** Options of {@link WorkerPool}. */
 export interface WorkerPoolOptions {
@@ -38,8 +39,8 @@ export interface WorkerPoolOptions {
   idleTimeoutMs?: number;
 }
 
-/** Default of WorkerPoolOptions.maxStepsPerWorker. */
-export const DEFAULT_MAX_STEPS_PER_WORKER = 100;
+/** Default of WorkerPoolOptions.maxStepsPerWorker (defined in runner/defaults, light for `--help`). */
+export { DEFAULT_MAX_STEPS_PER_WORKER };
 
 interface IdleWorker {
   worker: StepWorker;

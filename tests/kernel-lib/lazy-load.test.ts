@@ -40,9 +40,14 @@ process.on('exit', () => {
     pkgs.add(parts[0].startsWith('@') ? parts[0] + '/' + parts[1] : parts[0]);
   }
   process.stderr.write('\\nPACKAGES ' + JSON.stringify([...pkgs].sort()) + '\\n');
+  const own = Object.keys(cache).filter((f) => !f.includes('/node_modules/'));
+  process.stderr.write('\\nOWN ' + JSON.stringify(own) + '\\n');
 });`;
 
-function loaded(args: string[], cwd: string): { packages: string[]; stdout: string; status: number | null } {
+function loaded(
+  args: string[],
+  cwd: string,
+): { packages: string[]; own: string[]; stdout: string; status: number | null } {
   const reporter = join(cwd, 'report-packages.cjs');
   writeFileSync(reporter, REPORT);
   const res = spawnSync(process.execPath, ['--require', reporter, ...args], {
@@ -52,7 +57,13 @@ function loaded(args: string[], cwd: string): { packages: string[]; stdout: stri
   });
   const line = res.stderr.split('\n').find((l) => l.startsWith('PACKAGES '));
   if (!line) throw new Error(`no report from ${args.join(' ')}: ${res.stderr}`);
-  return { packages: JSON.parse(line.slice(9)) as string[], stdout: res.stdout, status: res.status };
+  const ownLine = res.stderr.split('\n').find((l) => l.startsWith('OWN '));
+  return {
+    packages: JSON.parse(line.slice(9)) as string[],
+    own: ownLine ? (JSON.parse(ownLine.slice(4)) as string[]) : [],
+    stdout: res.stdout,
+    status: res.status,
+  };
 }
 
 afterAll(cleanupTmp);
@@ -92,6 +103,28 @@ test('cellar --help loads no heavy dependency (only commander)', () => {
   expect(r.packages.filter((p) => HEAVY.includes(p))).toEqual([]);
   expect(r.packages).toContain('commander');
 });
+
+/**
+ * cellar's own modules that only running a command may load: the runner, scheduler, store, serving, server
+ * and exporter code and the SDK. (`pipelines/runner/defaults.js` holds constants only, shown in `--help`.)
+ */
+const CELLAR_IMPLEMENTATION =
+  /\/dist\/cjs\/(pipelines\/(runner|scheduler|serving|server|airflow|demo)\/|kernel-lib\/(store|serving|exporter|tracking|registry|features|monitoring|ml|data)\/|kernel-lib\/sdk\.js)/;
+
+test.each([['--help'], ['--version']])(
+  "cellar %s loads none of cellar's runner, scheduler, store, serving, server or exporter modules",
+  (flag) => {
+    const cwd = makeTmp();
+    const r = loaded([BIN, flag], cwd);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(flag === '--help' ? 'Usage: cellar' : '.');
+    const own = r.own.filter((f) => f.includes('/dist/cjs/'));
+    expect(own).toEqual(expect.arrayContaining([expect.stringContaining('/dist/cjs/pipelines/cli/main.js')]));
+    expect(own.filter((f) => CELLAR_IMPLEMENTATION.test(f) && !f.endsWith('/runner/defaults.js'))).toEqual(
+      [],
+    );
+  },
+);
 
 test('heavy dependencies load when used: a store opens better-sqlite3, a DataFrame polars (CJS and ESM)', () => {
   const cwd = makeTmp();

@@ -6,11 +6,7 @@
  */
 import type { Command } from 'commander';
 import { CellarError } from '../../../kernel-lib/errors.js';
-import { driverTrainingData, type DriverTrainingRow } from '../../../kernel-lib/data/synthetic.js';
-import { ElasticNet } from '../../../kernel-lib/ml/index.js';
-import { trainTestSplit } from '../../../kernel-lib/ml/split.js';
-import { openStore } from '../../../kernel-lib/sdk.js';
-import { evaluate } from '../../../kernel-lib/tracking/autolog.js';
+import type { DriverTrainingRow } from '../../../kernel-lib/data/synthetic.js';
 import type { CliContext } from '../main.js';
 import { printJson } from '../output.js';
 
@@ -54,7 +50,13 @@ export function registerDemoCommand(program: Command, ctx: CliContext): void {
           throw new CellarError('INVALID_PARAMETER', '--rows must be an integer >= 10.');
         if (!Number.isSafeInteger(seed))
           throw new CellarError('INVALID_PARAMETER', '--seed must be an integer.');
-        const store = openStore(ctx.storeDir());
+        const [{ driverTrainingData }, { ElasticNet }, { trainTestSplit }, { evaluate }] = await Promise.all([
+          import('../../../kernel-lib/data/synthetic.js'),
+          import('../../../kernel-lib/ml/index.js'),
+          import('../../../kernel-lib/ml/split.js'),
+          import('../../../kernel-lib/tracking/autolog.js'),
+        ]);
+        const store = (await import('../../../kernel-lib/sdk.js')).openStore(ctx.storeDir());
         const data = driverTrainingData({ rows: rowsN, seed });
         const [train, test] = trainTestSplit(data, { testSize: 0.2, seed });
         const result = await store.withRun(
@@ -124,7 +126,7 @@ async function runWorkflow(ctx: CliContext, json: boolean): Promise<void> {
     import('../../demo/run.js'),
     import('./jupyter.js'),
   ]);
-  const store = openStore(ctx.storeDir());
+  const store = (await import('../../../kernel-lib/sdk.js')).openStore(ctx.storeDir());
   const print = json ? undefined : (line: string): void => ctx.io.out(line + '\n');
   print?.(`cellar demo: the course's workflow on the embedded store ${store.root}`);
   const result = await runDemo({ store, packageRoot: packageRoot(), ...(print ? { print } : {}) });

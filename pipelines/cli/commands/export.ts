@@ -6,8 +6,6 @@
 import type { Command } from 'commander';
 import { CellarError } from '../../../kernel-lib/errors.js';
 import type { ExportResult } from '../../../kernel-lib/exporter/index.js';
-import { exportNotebook } from '../../../kernel-lib/lazy/exporter.js';
-import { parseDuration } from '../../../kernel-lib/exporter/tags.js';
 import type { CliContext } from '../main.js';
 import { printFields, printJson, printTable } from '../output.js';
 
@@ -85,6 +83,10 @@ on step cells also retries:<n>, timeout:<duration>, trigger:<all_success|all_don
 Untagged cells join the block above them. Exporting an unchanged notebook returns the existing version.`,
     )
     .action(async (notebook: string, opts: ExportCliOptions) => {
+      const [{ exportNotebook }, { parseDuration }] = await Promise.all([
+        import('../../../kernel-lib/lazy/exporter.js'),
+        import('../../../kernel-lib/exporter/tags.js'),
+      ]);
       let timeoutMs: number | undefined;
       if (opts.timeout !== undefined) {
         const ms = parseDuration(opts.timeout);

@@ -10,10 +10,9 @@ import { tmpdir } from 'node:os';
 import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CellarError } from '../../../kernel-lib/errors.js';
-import { readCsv, readParquet } from '../../../kernel-lib/data/io.js';
 import type { FeatureStore } from '../../../kernel-lib/features/feature-store.js';
-import { list, type DefinitionKind, type Plan } from '../../../kernel-lib/features/registry.js';
-import { featureFreshness, type ViewFreshness } from '../../../kernel-lib/monitoring/freshness.js';
+import type { DefinitionKind, Plan } from '../../../kernel-lib/features/registry.js';
+import type { ViewFreshness } from '../../../kernel-lib/monitoring/freshness.js';
 import type { CliContext } from '../main.js';
 import { iso, printFields, printJson, printTable } from '../output.js';
 
@@ -272,6 +271,10 @@ export function registerFeaturesCommands(program: Command, ctx: CliContext): Com
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean; kind?: string }) => {
       const db = (await openFeatureStore(ctx)).db;
+      const [{ list }, { featureFreshness }] = await Promise.all([
+        import('../../../kernel-lib/features/registry.js'),
+        import('../../../kernel-lib/monitoring/freshness.js'),
+      ]);
       const defs = list(db, kindOption(opts.kind));
       const fresh = new Map(featureFreshness(db).map((f) => [f.view, f]));
       if (opts.json) {
@@ -362,6 +365,7 @@ export function registerFeaturesCommands(program: Command, ctx: CliContext): Com
           throw new CellarError('INVALID_PARAMETER', `--out ${opts.out}: name it .parquet or .csv.`);
         }
         const inExt = extname(opts.entities).toLowerCase();
+        const { readCsv, readParquet } = await import('../../../kernel-lib/data/io.js');
         const entityDf =
           inExt === '.parquet'
             ? readParquet(opts.entities)

@@ -2,8 +2,6 @@
  * cli/commands/models — `cellar models list|show|alias`: the model registry from the terminal.
  */
 import type { Command } from 'commander';
-import { openStore } from '../../../kernel-lib/sdk.js';
-import { validateVersion } from '../../../kernel-lib/registry/sqlite-registry-store.js';
 import type { CliContext } from '../main.js';
 import { iso, printFields, printJson, printTable } from '../output.js';
 
@@ -16,7 +14,7 @@ export function registerModelsCommands(program: Command, ctx: CliContext): void 
     .description('list registered models with their latest version and aliases')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
-      const store = openStore(ctx.storeDir());
+      const store = (await import('../../../kernel-lib/sdk.js')).openStore(ctx.storeDir());
       const list = await store.registry.listRegisteredModels();
       if (opts.json) {
         printJson(ctx.io, list);
@@ -42,7 +40,7 @@ export function registerModelsCommands(program: Command, ctx: CliContext): void 
     .argument('<name>', 'registered model name')
     .option('--json', 'print JSON')
     .action(async (name: string, opts: { json?: boolean }) => {
-      const store = openStore(ctx.storeDir());
+      const store = (await import('../../../kernel-lib/sdk.js')).openStore(ctx.storeDir());
       const model = await store.registry.getRegisteredModel(name);
       const versions = await store.registry.listModelVersions(name);
       if (opts.json) {
@@ -84,14 +82,16 @@ export function registerModelsCommands(program: Command, ctx: CliContext): void 
         version: string | undefined,
         opts: { delete?: boolean; json?: boolean },
       ) => {
-        const store = openStore(ctx.storeDir());
+        const store = (await import('../../../kernel-lib/sdk.js')).openStore(ctx.storeDir());
         if (opts.delete) {
           await store.registry.deleteAlias(name, alias);
           if (opts.json) printJson(ctx.io, { name, alias, deleted: true });
           else ctx.io.out(`Removed alias @${alias} of ${name}\n`);
           return;
         }
-        const v = validateVersion(version ?? '');
+        const v = (await import('../../../kernel-lib/registry/sqlite-registry-store.js')).validateVersion(
+          version ?? '',
+        );
         await store.setAlias(name, alias, v);
         if (opts.json) printJson(ctx.io, { name, alias, version: v });
         else ctx.io.out(`${name}@${alias} -> version ${v}\n`);

@@ -5,18 +5,8 @@
  * by their own module.
  */
 import type { Command } from 'commander';
-import {
-  diffPipelineVersions,
-  getPipelineVersion,
-  listPipelines,
-  listPipelineVersions,
-  parsePipelineRef,
-} from '../../../kernel-lib/lazy/exporter.js';
 import type { PipelineDiff } from '../../../kernel-lib/exporter/index.js';
-import { parseDuration } from '../../../kernel-lib/exporter/tags.js';
 import { CellarError } from '../../../kernel-lib/errors.js';
-import { writeFileAtomic } from '../../../kernel-lib/data/io.js';
-import { airflowDag } from '../../airflow/export.js';
 import type { CliContext } from '../main.js';
 import { printFields, printJson, printTable } from '../output.js';
 
@@ -75,8 +65,9 @@ export function registerPipelineDefinitionCommands(pipelines: Command, ctx: CliC
     .command('list')
     .description('list exported pipelines with their latest version')
     .option('--json', 'print JSON')
-    .action((opts: { json?: boolean }) => {
-      const list = listPipelines(storeArg(ctx));
+    .action(async (opts: { json?: boolean }) => {
+      const ex = await import('../../../kernel-lib/lazy/exporter.js');
+      const list = ex.listPipelines(storeArg(ctx));
       if (opts.json) return printJson(ctx.io, list);
       printTable(
         ctx.io,
@@ -90,11 +81,12 @@ export function registerPipelineDefinitionCommands(pipelines: Command, ctx: CliC
     .description('show a pipeline version: settings, parameters, steps (default: the latest version)')
     .argument('<pipeline>', 'name, name@<version> or name@latest')
     .option('--json', 'print JSON (the stored pipeline spec)')
-    .action((ref: string, opts: { json?: boolean }) => {
-      const { name, version } = parsePipelineRef(ref);
-      const v = getPipelineVersion(storeArg(ctx), name, version);
+    .action(async (ref: string, opts: { json?: boolean }) => {
+      const ex = await import('../../../kernel-lib/lazy/exporter.js');
+      const { name, version } = ex.parsePipelineRef(ref);
+      const v = ex.getPipelineVersion(storeArg(ctx), name, version);
       if (opts.json) return printJson(ctx.io, { ...v.spec, dir: v.dir });
-      const all = listPipelineVersions(storeArg(ctx), name);
+      const all = ex.listPipelineVersions(storeArg(ctx), name);
       const s = v.spec;
       printFields(ctx.io, [
         ['pipeline', `${s.name}@${s.version}`],
@@ -142,8 +134,9 @@ export function registerPipelineDefinitionCommands(pipelines: Command, ctx: CliC
     .argument('<from>', 'version number (or latest)')
     .argument('<to>', 'version number (or latest)')
     .option('--json', 'print JSON')
-    .action((name: string, from: string, to: string, opts: { json?: boolean }) => {
-      const d = diffPipelineVersions(storeArg(ctx), name, from, to);
+    .action(async (name: string, from: string, to: string, opts: { json?: boolean }) => {
+      const ex = await import('../../../kernel-lib/lazy/exporter.js');
+      const d = ex.diffPipelineVersions(storeArg(ctx), name, from, to);
       if (opts.json) printJson(ctx.io, d);
       else printDiff(ctx, d);
     });
@@ -160,7 +153,7 @@ export function registerPipelineDefinitionCommands(pipelines: Command, ctx: CliC
     .option('--retry-delay <duration>', 'delay before the first retry (default 60s)')
     .option('--max-retry-delay <duration>', 'longest delay between retries (default 1h)')
     .action(
-      (
+      async (
         ref: string,
         opts: {
           out?: string;
@@ -172,8 +165,14 @@ export function registerPipelineDefinitionCommands(pipelines: Command, ctx: CliC
           maxRetryDelay?: string;
         },
       ) => {
-        const { name, version } = parsePipelineRef(ref);
-        const v = getPipelineVersion(storeArg(ctx), name, version);
+        const [ex, { parseDuration }, { writeFileAtomic }, { airflowDag }] = await Promise.all([
+          import('../../../kernel-lib/lazy/exporter.js'),
+          import('../../../kernel-lib/exporter/tags.js'),
+          import('../../../kernel-lib/data/io.js'),
+          import('../../airflow/export.js'),
+        ]);
+        const { name, version } = ex.parsePipelineRef(ref);
+        const v = ex.getPipelineVersion(storeArg(ctx), name, version);
         const duration = (text: string | undefined, option: string): number | undefined => {
           if (text === undefined) return undefined;
           const ms = parseDuration(text);

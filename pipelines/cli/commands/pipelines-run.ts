@@ -5,27 +5,12 @@
  */
 import type { Command } from 'commander';
 import { CellarError } from '../../../kernel-lib/errors.js';
-import { openStore } from '../../../kernel-lib/sdk.js';
 import type { EmbeddedBackend } from '../../../kernel-lib/store/open.js';
-import { parseParamAssignments } from '../../runner/params.js';
-import { DEFAULT_MAX_STEPS_PER_WORKER } from '../../runner/pool.js';
-import { resolveMaxLogBytes } from '../../runner/log-cap.js';
-import { parsePipelineRef } from '../../runner/version.js';
-import {
-  backfillPipeline,
-  describeRun,
-  listPipelineRuns,
-  parseInstant,
-  runLogs,
-  runPipeline,
-  setPipelinePaused,
-  triggerPipeline,
-  type RunSummary,
-} from '../../scheduler/api.js';
-import { SchedulerState, type PipelineRunRow } from '../../scheduler/state.js';
+import { DEFAULT_MAX_STEPS_PER_WORKER } from '../../runner/defaults.js';
+import type { PipelineRunRow } from '../../scheduler/state.js';
+import type { RunSummary } from '../../scheduler/api.js';
 import type { CliContext } from '../main.js';
 import { EXIT, iso, printFields, printJson, printTable, processIo } from '../output.js';
-import { RunProgress } from '../progress.js';
 
 /** Collects a repeatable option (`--param a=1 --param b=2`). */
 export function collect(value: string, previous: string[]): string[] {
@@ -48,8 +33,31 @@ export function ensurePipelinesGroup(program: Command): Command {
   );
 }
 
-function backend(ctx: CliContext): EmbeddedBackend {
-  return openStore(ctx.storeDir()).embedded;
+/** Loads what the commands run on, when one runs (`cellar --help` loads none of it). */
+async function lib() {
+  const [sdk, params, logCap, version, api, state, progress] = await Promise.all([
+    import('../../../kernel-lib/sdk.js'),
+    import('../../runner/params.js'),
+    import('../../runner/log-cap.js'),
+    import('../../runner/version.js'),
+    import('../../scheduler/api.js'),
+    import('../../scheduler/state.js'),
+    import('../progress.js'),
+  ]);
+  return {
+    ...api,
+    openStore: sdk.openStore,
+    parseParamAssignments: params.parseParamAssignments,
+    resolveMaxLogBytes: logCap.resolveMaxLogBytes,
+    parsePipelineRef: version.parsePipelineRef,
+    SchedulerState: state.SchedulerState,
+    RunProgress: progress.RunProgress,
+  };
+}
+type Lib = Awaited<ReturnType<typeof lib>>;
+
+function backend(L: Lib, ctx: CliContext): EmbeddedBackend {
+  return L.openStore(ctx.storeDir()).embedded;
 }
 
 function duration(start: number | null, end: number | null): string {
@@ -88,13 +96,14 @@ function printRun(ctx: CliContext, s: RunSummary): void {
  * lines otherwise); `stop()` ends it. `--quiet` shows nothing.
  */
 function progressFor(
+  L: Lib,
   ctx: CliContext,
   store: EmbeddedBackend,
   quiet: boolean | undefined,
 ): { onRunsCreated: (runs: PipelineRunRow[]) => void; stop: () => void } {
   if (quiet) return { onRunsCreated: () => undefined, stop: () => undefined };
-  const state = new SchedulerState(store.db);
-  const progress = new RunProgress({
+  const state = new L.SchedulerState(store.db);
+  const progress = new L.RunProgress({
     stream: {
       write: (text: string) => ctx.io.err(text),
       isTTY: ctx.io === processIo && process.stderr.isTTY === true,
@@ -114,8 +123,8 @@ function progressFor(
   };
 }
 
-function paramsOf(list: string[] | undefined): Record<string, string> {
-  return parseParamAssignments(list ?? []);
+function paramsOf(L: Lib, list: string[] | undefined): Record<string, string> {
+  return L.parseParamAssignments(list ?? []);
 }
 
 /** Registers run, trigger, backfill, pause, unpause, runs and logs under the `pipelines` group. */
@@ -151,29 +160,30 @@ export function registerPipelineRunCommands(pipelines: Command, ctx: CliContext)
           quiet?: boolean;
         },
       ) => {
-        const ref = parsePipelineRef(refText);
+        const L = await lib();
+        const ref = L.parsePipelineRef(refText);
         // Ctrl-C (or SIGTERM) ends the run failed, its step processes killed, instead of leaving it running.
         const interrupt = new AbortController();
         const onSignal = (): void => interrupt.abort();
         process.once('SIGINT', onSignal);
         process.once('SIGTERM', onSignal);
         let summary: RunSummary;
-        const store = backend(ctx);
-        const progress = progressFor(ctx, store, opts.quiet);
+        const store = backend(L, ctx);
+        const progress = progressFor(L, ctx, store, opts.quiet);
         try {
-          summary = await runPipeline({
+          summary = await L.runPipeline({
             store,
             onRunsCreated: progress.onRunsCreated,
             name: ref.name,
             version: ref.version,
-            params: paramsOf(opts.param),
+            params: paramsOf(L, opts.param),
             concurrency: positiveInt(opts.concurrency, '--concurrency'),
             maxStepsPerWorker: positiveInt(opts.maxStepsPerWorker, '--max-steps-per-worker'),
-            maxLogBytes: resolveMaxLogBytes(opts.maxLogBytes),
+            maxLogBytes: L.resolveMaxLogBytes(opts.maxLogBytes),
             signal: interrupt.signal,
             ...(opts.logicalDate === undefined
               ? {}
-              : { logicalDate: parseInstant(opts.logicalDate, '--logical-date') }),
+              : { logicalDate: L.parseInstant(opts.logicalDate, '--logical-date') }),
           });
         } finally {
           progress.stop();
@@ -193,16 +203,17 @@ export function registerPipelineRunCommands(pipelines: Command, ctx: CliContext)
     .option('-p, --param <name=value>', 'parameter value (repeatable)', collect, [])
     .option('--logical-date <iso>', 'logical date of the run (default: now)')
     .option('--json', 'print the run as JSON')
-    .action((refText: string, opts: { param?: string[]; logicalDate?: string; json?: boolean }) => {
-      const ref = parsePipelineRef(refText);
-      const run = triggerPipeline({
-        store: backend(ctx),
+    .action(async (refText: string, opts: { param?: string[]; logicalDate?: string; json?: boolean }) => {
+      const L = await lib();
+      const ref = L.parsePipelineRef(refText);
+      const run = L.triggerPipeline({
+        store: backend(L, ctx),
         name: ref.name,
         version: ref.version,
-        params: paramsOf(opts.param),
+        params: paramsOf(L, opts.param),
         ...(opts.logicalDate === undefined
           ? {}
-          : { logicalDate: parseInstant(opts.logicalDate, '--logical-date') }),
+          : { logicalDate: L.parseInstant(opts.logicalDate, '--logical-date') }),
       });
       if (opts.json) printJson(ctx.io, run);
       else ctx.io.out(`queued ${run.runId}\n`);
@@ -245,21 +256,22 @@ export function registerPipelineRunCommands(pipelines: Command, ctx: CliContext)
           quiet?: boolean;
         },
       ) => {
-        const store = backend(ctx);
-        const progress = progressFor(ctx, store, opts.quiet);
-        let result: Awaited<ReturnType<typeof backfillPipeline>>;
+        const L = await lib();
+        const store = backend(L, ctx);
+        const progress = progressFor(L, ctx, store, opts.quiet);
+        let result: Awaited<ReturnType<typeof L.backfillPipeline>>;
         try {
-          result = await backfillPipeline({
+          result = await L.backfillPipeline({
             store,
             onRunsCreated: progress.onRunsCreated,
             name,
-            from: parseInstant(opts.from, '--from'),
-            to: parseInstant(opts.to, '--to'),
-            params: paramsOf(opts.param),
+            from: L.parseInstant(opts.from, '--from'),
+            to: L.parseInstant(opts.to, '--to'),
+            params: paramsOf(L, opts.param),
             wait: opts.wait,
             concurrency: positiveInt(opts.concurrency, '--concurrency'),
             maxStepsPerWorker: positiveInt(opts.maxStepsPerWorker, '--max-steps-per-worker'),
-            maxLogBytes: resolveMaxLogBytes(opts.maxLogBytes),
+            maxLogBytes: L.resolveMaxLogBytes(opts.maxLogBytes),
           });
         } finally {
           progress.stop();
@@ -291,8 +303,9 @@ export function registerPipelineRunCommands(pipelines: Command, ctx: CliContext)
           : 'resume scheduling a pipeline',
       )
       .argument('<pipeline>', 'pipeline name')
-      .action((name: string) => {
-        setPipelinePaused(backend(ctx), name, paused);
+      .action(async (name: string) => {
+        const L = await lib();
+        L.setPipelinePaused(backend(L, ctx), name, paused);
         ctx.io.out(`${name} ${paused ? 'paused' : 'unpaused'}\n`);
       });
   }
@@ -305,8 +318,9 @@ export function registerPipelineRunCommands(pipelines: Command, ctx: CliContext)
     .option('-n, --limit <count>', 'most runs to list', '50')
     .option('--json', 'print JSON')
     .action(async (pipeline: string | undefined, opts: { id?: string; limit: string; json?: boolean }) => {
+      const L = await lib();
       if (opts.id !== undefined) {
-        const summary = await describeRun(backend(ctx), opts.id);
+        const summary = await L.describeRun(backend(L, ctx), opts.id);
         if (opts.json) printJson(ctx.io, summary);
         else {
           printRun(ctx, summary);
@@ -327,7 +341,7 @@ export function registerPipelineRunCommands(pipelines: Command, ctx: CliContext)
         }
         return;
       }
-      const runs = listPipelineRuns(backend(ctx), {
+      const runs = L.listPipelineRuns(backend(L, ctx), {
         ...(pipeline === undefined ? {} : { pipeline }),
         limit: positiveInt(opts.limit, '--limit'),
       });
@@ -355,8 +369,9 @@ export function registerPipelineRunCommands(pipelines: Command, ctx: CliContext)
     .argument('[step]', 'only this step')
     .option('--try <n>', 'only this attempt')
     .option('--json', 'print JSON')
-    .action((runId: string, step: string | undefined, opts: { try?: string; json?: boolean }) => {
-      const logs = runLogs(backend(ctx), runId, {
+    .action(async (runId: string, step: string | undefined, opts: { try?: string; json?: boolean }) => {
+      const L = await lib();
+      const logs = L.runLogs(backend(L, ctx), runId, {
         ...(step === undefined ? {} : { step }),
         ...(opts.try === undefined ? {} : { tryNumber: positiveInt(opts.try, '--try') }),
       });

@@ -3,7 +3,6 @@
  */
 import type { Command } from 'commander';
 import { CellarError } from '../../../kernel-lib/errors.js';
-import { openStore } from '../../../kernel-lib/sdk.js';
 import type { CliContext } from '../main.js';
 import { iso, printFields, printJson, printTable } from '../output.js';
 
@@ -35,7 +34,7 @@ export function registerRunsCommands(program: Command, ctx: CliContext): void {
         max: string;
         json?: boolean;
       }) => {
-        const store = openStore(ctx.storeDir());
+        const store = (await import('../../../kernel-lib/sdk.js')).openStore(ctx.storeDir());
         const list = await store.searchRuns({
           ...(opts.experiment === undefined ? {} : { experiment: opts.experiment }),
           ...(opts.filter === undefined ? {} : { filter: opts.filter }),
@@ -69,7 +68,7 @@ export function registerRunsCommands(program: Command, ctx: CliContext): void {
     .argument('<runId>', 'run id')
     .option('--json', 'print JSON')
     .action(async (runId: string, opts: { json?: boolean }) => {
-      const store = openStore(ctx.storeDir());
+      const store = (await import('../../../kernel-lib/sdk.js')).openStore(ctx.storeDir());
       const run = await store.getRun(runId);
       const artifacts = await store.tracking.listArtifacts(runId);
       const inputs = await store.tracking.listInputs(runId);
@@ -109,7 +108,7 @@ export function registerRunsCommands(program: Command, ctx: CliContext): void {
     .description('list experiments')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
-      const store = openStore(ctx.storeDir());
+      const store = (await import('../../../kernel-lib/sdk.js')).openStore(ctx.storeDir());
       const list = await store.listExperiments();
       if (opts.json) printJson(ctx.io, list);
       else

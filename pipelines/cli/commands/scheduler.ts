@@ -5,11 +5,8 @@
  * the next scheduler adopts them). After a crash (even kill -9), starting it again resumes every run.
  */
 import type { Command } from 'commander';
-import { openStore } from '../../../kernel-lib/sdk.js';
-import { Scheduler } from '../../scheduler/scheduler.js';
 import type { CliContext } from '../main.js';
-import { resolveMaxLogBytes } from '../../runner/log-cap.js';
-import { DEFAULT_MAX_STEPS_PER_WORKER } from '../../runner/pool.js';
+import { DEFAULT_MAX_STEPS_PER_WORKER } from '../../runner/defaults.js';
 import { positiveInt } from './pipelines-run.js';
 import { nonNegativeInt } from './store.js';
 
@@ -56,7 +53,9 @@ export function registerSchedulerCommand(program: Command, ctx: CliContext): voi
         once?: boolean;
         quiet?: boolean;
       }) => {
-        const store = openStore(ctx.storeDir());
+        const { Scheduler } = await import('../../scheduler/scheduler.js');
+        const { resolveMaxLogBytes } = await import('../../runner/log-cap.js');
+        const store = (await import('../../../kernel-lib/sdk.js')).openStore(ctx.storeDir());
         const log = (line: string): void => {
           if (!opts.quiet) ctx.io.out(`${new Date().toISOString()} ${line}\n`);
         };

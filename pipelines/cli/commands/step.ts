@@ -4,11 +4,6 @@
  * 1 when it failed, 2 for bad input (a run id such as `../x`, an unknown parameter).
  */
 import type { Command } from 'commander';
-import { openStore } from '../../../kernel-lib/sdk.js';
-import { validateRunId } from '../../runner/ids.js';
-import { parseParamAssignments } from '../../runner/params.js';
-import { parseInstant } from '../../scheduler/api.js';
-import { runStepStandalone } from '../../scheduler/step-run.js';
 import type { CliContext } from '../main.js';
 import { EXIT, printFields, printJson } from '../output.js';
 import { collect } from './pipelines-run.js';
@@ -42,6 +37,13 @@ export function registerStepCommand(program: Command, ctx: CliContext): void {
           json?: boolean;
         },
       ) => {
+        const [{ validateRunId }, { parseParamAssignments }, { parseInstant }, { runStepStandalone }] =
+          await Promise.all([
+            import('../../runner/ids.js'),
+            import('../../runner/params.js'),
+            import('../../scheduler/api.js'),
+            import('../../scheduler/step-run.js'),
+          ]);
         validateRunId(opts.runId); // before the store is even opened
         const params = parseParamAssignments(opts.param ?? []);
         const logicalDate = parseInstant(opts.logicalDate, '--logical-date');
@@ -60,7 +62,7 @@ export function registerStepCommand(program: Command, ctx: CliContext): void {
         let result;
         try {
           result = await runStepStandalone({
-            store: openStore(ctx.storeDir()).embedded,
+            store: (await import('../../../kernel-lib/sdk.js')).openStore(ctx.storeDir()).embedded,
             ref,
             step: stepName,
             runId: opts.runId,

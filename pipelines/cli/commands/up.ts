@@ -5,7 +5,6 @@
  */
 import type { Command } from 'commander';
 import { CellarError } from '../../../kernel-lib/errors.js';
-import { locateStore } from '../../../kernel-lib/store/locate.js';
 import type { CliContext } from '../main.js';
 import { positiveInt } from './pipelines-run.js';
 
@@ -42,6 +41,7 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
         poll: string;
         quiet?: boolean;
       }) => {
+        const { locateStore } = await import('../../../kernel-lib/store/locate.js');
         const location = locateStore(ctx.storeDir());
         if (location.kind !== 'sqlite') {
           throw new CellarError(
