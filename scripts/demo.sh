@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The main job: installs what it needs, builds cellar, then trains the course's ElasticNet on seeded
-# synthetic driver data on the embedded store (./.cellar), logs the run, registers the model and prints
-# the metrics and the run id. Idempotent: running it again adds one more run and model version.
+# The main job: installs what it needs, builds cellar and the JupyterLab extension (no-ops when nothing
+# changed), then runs the course's whole workflow on the embedded store (./.cellar) with `cellar demo`:
+# data, features, point-in-time training set, tracked training, registry, pipeline export and one run, online
+# store, serving, monitoring. Idempotent: a second run reuses the data, definitions and pipeline version.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh

@@ -170,7 +170,14 @@ const registryStage: DemoStage = {
       if (!(isCellarError(e) && e.code === 'NOT_FOUND')) throw e;
     }
     if (candidate < championRmse) {
-      const mv = await ctx.store.registerModel({ name: 'driver', runId, alias: 'champion' });
+      const mv = await ctx.store.registerModel({
+        name: 'driver',
+        runId,
+        alias: 'champion',
+        // What `cellar serve` fetches for a request by driver_id; a missing or stale value gets the training mean.
+        features: DEMO_FEATURES.map((f) => `driver_stats:${f}`),
+        serving: { missing: 'impute' },
+      });
       ctx.made['model'] = `driver v${mv.version} @champion`;
       return `registered driver v${mv.version} and set @champion (test RMSE ${candidate.toFixed(4)})`;
     }
