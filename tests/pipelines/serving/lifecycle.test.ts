@@ -228,7 +228,9 @@ test('/metrics passes promtool and a real Prometheus scrapes it and answers a qu
     expect(text).toMatch(
       /cellar_serving_requests_total\{model="driver",route="invocations",status="400"\} 1/,
     );
-    expect(text).toMatch(/cellar_serving_request_duration_seconds_bucket\{le="0.001",route="invocations"\}/);
+    expect(text).toMatch(
+      /cellar_serving_request_duration_seconds_bucket\{le="0.001",model="driver",route="invocations"\}/,
+    );
     expect(text).toMatch(/cellar_serving_in_flight_requests 0/);
     expect(text).toMatch(/cellar_serving_missing_features_total\{feature="conv_rate",status="NOT_FOUND"\} 1/);
     expect(text).toMatch(/cellar_serving_online_lookup_duration_seconds_count 1/);
