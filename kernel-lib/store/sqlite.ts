@@ -245,8 +245,14 @@ export function checkDatabaseFile(root: string, file: string): void {
   }
   if (n < 100 || !head.subarray(0, 16).equals(SQLITE_HEADER)) throw damaged('is not a SQLite database');
   if (head[18] === 2 && !existsSync(`${file}-shm`)) {
-    const holders = lockHolders(st.ino);
-    if (holders.length > 0) {
+    let holders = lockHolders(st.ino);
+    // A process that is opening the store (before it creates -shm) or closing it (after it removed -wal and
+    // -shm) holds a lock for a moment: only a state that lasts means the files were deleted under it.
+    for (let i = 0; i < 25 && holders.length > 0 && !existsSync(`${file}-shm`); i++) {
+      sleepSync(20);
+      holders = lockHolders(st.ino);
+    }
+    if (holders.length > 0 && !existsSync(`${file}-shm`)) {
       throw new CellarError(
         'STORE_UNAVAILABLE',
         `${file}-wal and ${file}-shm were deleted while process(es) ${holders.join(', ')} had the store open: ` +
