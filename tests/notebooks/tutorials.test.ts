@@ -138,5 +138,40 @@ describe('the tutorial notebooks, in order, on the tslab kernel', () => {
         .displays()
         .some((b) => 'application/vnd.plotly.v1+json' in b),
     ).toBe(true);
+    const version = await store.registry.getModelVersion('driver', model.version!);
+    const bindings = JSON.parse(version.tags['cellar.serving.features']!) as Array<{ ref: string }>;
+    expect(bindings.map((b) => b.ref)).toEqual([
+      'driver_stats:conv_rate',
+      'driver_stats:acc_rate',
+      'driver_stats:avg_daily_trips',
+    ]);
+    expect(version.tags['cellar.serving.missing']).toBe('impute');
+  });
+
+  it('04-deploy exports and runs the pipeline, serves by driver id, reports drift and runs the gate', async () => {
+    const out = runs.get('04-deploy')!.stdout();
+    expect(out).toMatch(
+      /driver-training@\d+ \((new|unchanged)\): load → features → train → evaluate → register → promote/,
+    );
+    expect(out).toMatch(/\$ cellar pipelines run driver-training .*\(exit 0\)/);
+    // The prediction by entity: HTTP 200 and a number per driver; the server fetched the features itself.
+    expect(out).toMatch(/HTTP 200 in \d+ ms \(model version \d+\)/);
+    const answer = /HTTP 200[^\n]*\n(\{[\s\S]*?\n\})/.exec(out);
+    expect(answer).not.toBeNull();
+    const body = JSON.parse(answer![1]!) as { predictions: unknown[] };
+    expect(body.predictions).toHaveLength(2);
+    for (const p of body.predictions) expect(typeof p).toBe('number');
+    expect(out).toMatch(/\$ cellar predict driver@champion .*\(exit 0\)/);
+    // The drifted conversion rates are reported as drift.
+    const drifted = /drifted: (.*)/.exec(out);
+    expect(drifted).not.toBeNull();
+    expect(drifted![1]!.split(', ')).toContain('conv_rate');
+    expect(out).toMatch(/\$ cellar promote driver .*\(exit [06]\)/);
+    expect(out).toContain('server stopped');
+    store ??= openStore(join(workDir, '.cellar'));
+    const logged = store.embedded.db.prepare('SELECT COUNT(*) AS n FROM prediction_log').get() as {
+      n: number;
+    };
+    expect(logged.n).toBeGreaterThanOrEqual(400);
   });
 });
